@@ -129,20 +129,20 @@ type Job struct {
 
 // World is the whole simulated landscape.
 type World struct {
-	GlobalAccountGUID      string                `json:"globalAccountGuid"`
-	GlobalAccountName      string                `json:"globalAccountName"`
-	GlobalAccountSubdomain string                `json:"globalAccountSubdomain"`
+	GlobalAccountGUID      string `json:"globalAccountGuid"`
+	GlobalAccountName      string `json:"globalAccountName"`
+	GlobalAccountSubdomain string `json:"globalAccountSubdomain"`
 	// GAHasITRT: the global account owns it-rt (Integration Suite purchased).
-	GAHasITRT   bool                  `json:"gaHasItrt"`
-	Users       []*User               `json:"users"`
-	Directories []*Directory          `json:"directories"`
-	Subaccounts []*Subaccount         `json:"subaccounts"`
-	Assignments []*Assignment         `json:"assignments"`
-	Orgs        []*Org                `json:"orgs"`
-	Spaces      []*Space              `json:"spaces"`
-	Instances   []*Instance           `json:"instances"`
-	Keys        []*Key                `json:"keys"`
-	Jobs        []*Job                `json:"jobs"`
+	GAHasITRT   bool          `json:"gaHasItrt"`
+	Users       []*User       `json:"users"`
+	Directories []*Directory  `json:"directories"`
+	Subaccounts []*Subaccount `json:"subaccounts"`
+	Assignments []*Assignment `json:"assignments"`
+	Orgs        []*Org        `json:"orgs"`
+	Spaces      []*Space      `json:"spaces"`
+	Instances   []*Instance   `json:"instances"`
+	Keys        []*Key        `json:"keys"`
+	Jobs        []*Job        `json:"jobs"`
 	// SecretSeed derives client secrets so the persisted demo state never
 	// holds a secret literally.
 	SecretSeed string `json:"secretSeed"`
@@ -163,9 +163,9 @@ const (
 	CustomIdP     = "acme.accounts.ondemand.com"
 
 	// Subaccount display names (subdomains in the *Subdomain constants).
-	SubFresh          = "CPI Dev"         // has CF, no it-rt entitlement
+	SubFresh          = "CPI Dev" // has CF, no it-rt entitlement
 	SubFreshSubdomain = "acme-cpi-dev-k3x9q2ab"
-	SubReady          = "CPI QA"          // has CF and both it-rt plans
+	SubReady          = "CPI QA" // has CF and both it-rt plans
 	SubReadySubdomain = "acme-cpi-qa-7h2m4n1p"
 	SubNoCF           = "Sandbox (no CF)" // no Cloud Foundry environment
 	SubNoCFSubdomain  = "acme-sandbox-2w8e5r6t"

@@ -217,3 +217,7 @@ func (f *Flow) Provision(ctx context.Context, t Target) (*Result, error) { retur
 
 // SaveSecret (re)tries storing the secret in the keychain.
 func (f *Flow) SaveSecret(ctx context.Context, r *Result) error { return errTODO }
+
+// resolveWhere fills t's org and space for the CF runtime from the check
+// report (org of the CF environment unless t.OrgName is set; space t.Space).
+func (f *Flow) resolveWhere(ctx context.Context, report *CheckReport, t *Target) error { return errTODO }

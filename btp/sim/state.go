@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"github.com/cpikey/cpikey/btp/itrt"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -174,23 +175,7 @@ const (
 )
 
 // APIRoles is the closed role list of the it-rt api plan (it-rt.md §2.1).
-var APIRoles = []string{
-	"AccessAllAccessPoliciesArtifacts", "AccessPoliciesEdit", "AccessPoliciesRead",
-	"AuthGroup_Administrator", "AuthGroup_BusinessExpert", "AuthGroup_ContentPublisher",
-	"AuthGroup_IntegrationDeveloper", "AuthGroup_ReadOnly", "AuthGroup_TenantPartnerDirectoryConfigurator",
-	"B2bInterchangeRead", "B2bInterchangePayloadRead", "B2bInterchangeOperate",
-	"CatalogPackageArtifactsRead", "CatalogPackagesCopy", "CatalogPackagesRead",
-	"CredentialsEdit", "CredentialsRead", "DataArchivingActivate", "DataArchivingRead",
-	"DataStorePayloadsRead", "DataStoresAndQueuesConfig", "DataStoresAndQueuesDelete",
-	"DataStoresAndQueuesRead", "ExternalLoggingActivate", "ExternalLoggingActivationRead",
-	"HealthCheckMonitoringDataRead", "MessagePayloadsRead", "MessageProcessingLocksDelete",
-	"MessageProcessingLocksRead", "MonitoringArtifactsDeploy", "MonitoringDataRead",
-	"QueuesActivate", "QueuesRetry", "SecurityMaterialDownload", "SecurityMaterialEdit",
-	"TraceConfigurationEdit", "TraceConfigurationRead", "WorkspaceArtifactLocksDelete",
-	"WorkspaceArtifactLocksRead", "WorkspaceArtifactsDeploy", "WorkspacePackagesConfigure",
-	"WorkspacePackagesEdit", "WorkspacePackagesRead", "WorkspacePackagesTransport",
-	"SecurityArtifactTransport",
-}
+var APIRoles = itrt.APIRoles
 
 // newWorld builds the default landscape. rnd makes GUIDs deterministic.
 func newWorld(rnd *rand.Rand, now time.Time) *World {

@@ -126,6 +126,12 @@ type Job struct {
 	Operation string    `json:"operation"` // service_instance.create, service_keys.create, ...
 	Resource  string    `json:"resource"`  // instance or key GUID
 	Created   time.Time `json:"created"`
+	// PollingAt: PROCESSING turns POLLING (zero: the job never polls).
+	PollingAt time.Time `json:"pollingAt,omitempty"`
+	// DoneAt: COMPLETE, or FAILED when Error is set.
+	DoneAt time.Time `json:"doneAt"`
+	// Error is errors[0].detail of the FAILED job.
+	Error string `json:"error,omitempty"`
 }
 
 // World is the whole simulated landscape.

@@ -1,0 +1,202 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/spinner"
+	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/cpikey/cpikey/steps"
+)
+
+type checkDoneMsg struct {
+	id     uint64
+	report *steps.CheckReport
+	err    error
+}
+
+// checkModel is screen 3: what exists and what is missing, as a checklist.
+type checkModel struct {
+	e       *env
+	w, h    int
+	sub     steps.SubaccountInfo
+	plan    string
+	runtime steps.Runtime
+	spin    spinner.Model
+	vp      viewport.Model
+
+	running bool
+	reqID   uint64
+	cancel  context.CancelFunc
+	report  *steps.CheckReport
+	err     error
+}
+
+func newCheck(e *env, sub steps.SubaccountInfo, plan string, rt steps.Runtime) *checkModel {
+	return &checkModel{e: e, sub: sub, plan: plan, runtime: rt, spin: e.newSpinner(), vp: newScroller(e)}
+}
+
+// newScroller is a viewport that scrolls with arrows and page keys only,
+// leaving letters to the screen.
+func newScroller(e *env) viewport.Model {
+	vp := viewport.New(0, 0)
+	vp.KeyMap = viewport.KeyMap{
+		PageDown: e.keys.PgDn, PageUp: e.keys.PgUp,
+		Up: e.keys.Up, Down: e.keys.Down,
+	}
+	return vp
+}
+
+func (m *checkModel) id() screen { return screenCheck }
+
+func (m *checkModel) init() tea.Cmd {
+	if m.cancel != nil {
+		m.cancel()
+	}
+	m.running, m.err, m.report = true, nil, nil
+	m.reqID = m.e.newID()
+	ctx, cancel := context.WithCancel(m.e.ctx)
+	m.cancel = cancel
+	id, flow, sub, plan, rt := m.reqID, m.e.flow, m.sub, m.plan, m.runtime
+	return tea.Batch(m.spin.Tick, func() tea.Msg {
+		r, err := flow.Check(ctx, sub, plan, rt)
+		return checkDoneMsg{id: id, report: r, err: err}
+	})
+}
+
+// blocker is why the flow cannot go on from here ("" = it can).
+func (m *checkModel) blocker() string {
+	if m.report == nil {
+		return ""
+	}
+	if !m.report.GlobalAccountHasService {
+		return "The global account has no it-rt (Process Integration Runtime) entitlement, so none can be assigned. Ask your global account administrator to add SAP Integration Suite, then run cpikey again."
+	}
+	return ""
+}
+
+func (m *checkModel) update(msg tea.Msg) (tea.Cmd, transition) {
+	switch msg := msg.(type) {
+	case spinner.TickMsg:
+		if !m.running {
+			return nil, nil
+		}
+		var cmd tea.Cmd
+		m.spin, cmd = m.spin.Update(msg)
+		return cmd, nil
+	case checkDoneMsg:
+		if msg.id != m.reqID {
+			return nil, nil
+		}
+		m.running, m.cancel = false, nil
+		m.report, m.err = msg.report, msg.err
+		if m.err != nil {
+			m.err = fmt.Errorf("check %s: %w", m.sub.Name, m.err)
+		}
+		m.refresh()
+		return nil, nil
+	case tea.KeyMsg:
+		k := m.e.keys
+		switch {
+		case m.running:
+			if key.Matches(msg, k.Back) { // a read: safe to abandon
+				m.cancel()
+				m.running, m.reqID = false, 0
+				return nil, goBack{}
+			}
+		case key.Matches(msg, k.Back):
+			return nil, goBack{}
+		case m.err != nil && key.Matches(msg, k.Retry):
+			return m.init(), nil
+		case key.Matches(msg, k.Enter):
+			if m.report != nil && m.blocker() == "" {
+				return nil, checked{report: m.report}
+			}
+		default:
+			var cmd tea.Cmd
+			m.vp, cmd = m.vp.Update(msg)
+			return cmd, nil
+		}
+	}
+	return nil, nil
+}
+
+func (m *checkModel) refresh() {
+	st := m.e.st
+	var b strings.Builder
+	if m.report != nil {
+		for _, it := range m.report.Items {
+			glyph := st.fail
+			if it.OK {
+				glyph = st.ok
+			}
+			b.WriteString(glyph(it.Title) + "\n")
+			if it.Detail != "" {
+				b.WriteString("  " + wrap(st.Subtle.Render(it.Detail), m.w, 2) + "\n")
+			}
+		}
+		b.WriteString("\n")
+		switch {
+		case m.blocker() != "":
+			b.WriteString(wrap(st.fail(m.blocker()), m.w, 2) + "\n")
+		case len(m.report.MissingPlans) > 0:
+			b.WriteString(wrap(fmt.Sprintf("Next: cpikey assigns %s (you confirm first).", planList(m.report.MissingPlans)), m.w, 0) + "\n")
+		default:
+			b.WriteString(st.ok("Everything needed is in place.") + "\n")
+		}
+	}
+	m.vp.SetContent(strings.TrimRight(b.String(), "\n"))
+}
+
+func planList(plans []string) string {
+	out := make([]string, len(plans))
+	for i, p := range plans {
+		out[i] = steps.ServiceName + "/" + p
+	}
+	return strings.Join(out, " and ")
+}
+
+func (m *checkModel) resume() tea.Cmd {
+	m.refresh()
+	return nil
+}
+
+func (m *checkModel) busy() bool      { return false }
+func (m *checkModel) pending() string { return "" }
+func (m *checkModel) typing() bool    { return false }
+
+func (m *checkModel) setSize(w, h int) {
+	m.w, m.h = w, h
+	m.vp.Width, m.vp.Height = w, max(1, h-2)
+	m.refresh()
+}
+
+func (m *checkModel) help() ([]key.Binding, [][]key.Binding) {
+	k := m.e.keys
+	if m.running {
+		return []key.Binding{k.Back}, nil
+	}
+	if m.err != nil {
+		return []key.Binding{k.Retry, k.Back}, nil
+	}
+	if m.blocker() != "" {
+		return []key.Binding{k.Back}, nil
+	}
+	return []key.Binding{k.Enter, k.Back}, [][]key.Binding{{k.Enter, k.Back}, {k.Up, k.Down, k.Page}}
+}
+
+func (m *checkModel) view() string {
+	st := m.e.st
+	head := fmt.Sprintf("Subaccount %s (%s, %s)", st.Title.Render(m.sub.Name), m.sub.Subdomain, m.sub.Region)
+	switch {
+	case m.running:
+		return head + "\n\n" + m.spin.View() + " Checking entitlements, Cloud Foundry and plan visibility" + st.g.Ellipsis
+	case m.err != nil:
+		return head + "\n\n" + wrap(st.fail(sentence(m.err.Error())), m.w, 2) + "\n  " + st.Subtle.Render("Press r to try again.")
+	}
+	return head + "\n\n" + m.vp.View()
+}

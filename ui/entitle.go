@@ -1,0 +1,152 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/spinner"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/cpikey/cpikey/steps"
+)
+
+type entitleDoneMsg struct {
+	id  uint64
+	err error
+}
+
+// entitleModel is screen 4: confirm assigning the missing plans, then
+// follow the assignment until SAP reports it OK.
+type entitleModel struct {
+	e      *env
+	w, h   int
+	report *steps.CheckReport
+	spin   spinner.Model
+
+	running bool
+	started bool
+	reqID   uint64
+	err     error
+	last    *steps.Event // latest progress event of the entitle step
+	since   int64        // start, unix nanos from env.now
+}
+
+func newEntitle(e *env, report *steps.CheckReport) *entitleModel {
+	return &entitleModel{e: e, report: report, spin: e.newSpinner()}
+}
+
+func (m *entitleModel) id() screen    { return screenEntitle }
+func (m *entitleModel) init() tea.Cmd { return nil }
+
+func (m *entitleModel) run() tea.Cmd {
+	m.running, m.started, m.err, m.last = true, true, nil, nil
+	m.since = m.e.now().UnixNano()
+	m.reqID = m.e.newID()
+	// Not cancelled by Esc: once asked, SAP assigns anyway.
+	id, flow, ctx, report := m.reqID, m.e.flow, m.e.ctx, m.report
+	return tea.Batch(m.spin.Tick, func() tea.Msg {
+		return entitleDoneMsg{id: id, err: flow.Entitle(ctx, report)}
+	})
+}
+
+func (m *entitleModel) update(msg tea.Msg) (tea.Cmd, transition) {
+	switch msg := msg.(type) {
+	case spinner.TickMsg:
+		if !m.running {
+			return nil, nil
+		}
+		var cmd tea.Cmd
+		m.spin, cmd = m.spin.Update(msg)
+		return cmd, nil
+	case flowEventsMsg:
+		if m.running {
+			for i := range msg.events {
+				if msg.events[i].Step == steps.StepEntitle {
+					ev := msg.events[i]
+					m.last = &ev
+				}
+			}
+		}
+		return nil, nil
+	case entitleDoneMsg:
+		if msg.id != m.reqID {
+			return nil, nil
+		}
+		m.running = false
+		if msg.err != nil {
+			m.err = fmt.Errorf("assign %s: %w", planList(m.report.MissingPlans), msg.err)
+			return nil, nil
+		}
+		return nil, entitled{}
+	case tea.KeyMsg:
+		k := m.e.keys
+		if m.running {
+			return nil, nil
+		}
+		switch {
+		case key.Matches(msg, k.Enter), m.err != nil && key.Matches(msg, k.Retry):
+			return m.run(), nil
+		case key.Matches(msg, k.Back):
+			return nil, goBack{}
+		}
+	}
+	return nil, nil
+}
+
+func (m *entitleModel) resume() tea.Cmd {
+	m.started, m.err = false, nil
+	return nil
+}
+
+func (m *entitleModel) busy() bool { return m.running }
+
+func (m *entitleModel) pending() string {
+	if !m.running {
+		return ""
+	}
+	return fmt.Sprintf("SAP is still assigning %s to %s", planList(m.report.MissingPlans), m.report.Subaccount.Name)
+}
+
+func (m *entitleModel) typing() bool     { return false }
+func (m *entitleModel) setSize(w, h int) { m.w, m.h = w, h }
+func (m *entitleModel) help() ([]key.Binding, [][]key.Binding) {
+	k := m.e.keys
+	switch {
+	case m.running:
+		return nil, nil
+	case m.err != nil:
+		return []key.Binding{k.Retry, k.Back}, nil
+	}
+	return []key.Binding{withHelp(k.Enter, "enter", "assign"), k.Back}, nil
+}
+
+func (m *entitleModel) view() string {
+	st := m.e.st
+	var b strings.Builder
+	sub := m.report.Subaccount
+	b.WriteString(wrap(fmt.Sprintf("cpikey will assign these entitlements to subaccount %s (%s):", st.Title.Render(sub.Name), sub.Subdomain), m.w, 0) + "\n\n")
+	for _, p := range m.report.MissingPlans {
+		b.WriteString("  " + st.g.Pending + " service " + st.Code.Render(steps.ServiceName) + ", plan " + st.Code.Render(p) + "\n")
+	}
+	b.WriteString("\n")
+	switch {
+	case m.running:
+		line := m.spin.View() + " Assigning" + st.g.Ellipsis
+		if m.last != nil {
+			if m.last.State != "" {
+				line += " " + m.last.State
+			}
+		}
+		line += " " + st.Subtle.Render(elapsed(time.Duration(m.e.now().UnixNano()-m.since)))
+		b.WriteString(line + "\n")
+	case m.err != nil:
+		b.WriteString(wrap(st.fail(sentence(m.err.Error())), m.w, 2) + "\n")
+		b.WriteString("  " + st.Subtle.Render("Press r to try again, esc to go back.") + "\n")
+	default:
+		b.WriteString(wrap(st.Subtle.Render("Assigning entitlements needs global account administrator rights."), m.w, 0) + "\n")
+		b.WriteString("Press enter to assign, esc to go back.\n")
+	}
+	return b.String()
+}

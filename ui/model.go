@@ -1,0 +1,303 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/cpikey/cpikey/steps"
+)
+
+// Minimum terminal size; below it the wizard shows a notice instead of a
+// broken layout.
+const (
+	minWidth  = 60
+	minHeight = 16
+)
+
+// choices is what the user decided so far.
+type choices struct {
+	account *steps.Account
+	sub     steps.SubaccountInfo
+	report  *steps.CheckReport
+	where   whereChosen
+	target  steps.Target
+	result  *steps.Result
+	// recheck: the form chose a plan the first check did not cover; after
+	// the new check (and entitle) go straight to review.
+	recheck bool
+}
+
+// model is the root: a stack of screens (Esc pops), shared env, help bar.
+type model struct {
+	e     *env
+	stack []screenModel
+	c     choices
+	help  help.Model
+	w, h  int
+
+	interrupted bool
+	pendingWork string // what SAP was still doing when the user quit
+	done        bool
+}
+
+func (m *model) cur() screenModel { return m.stack[len(m.stack)-1] }
+
+// screen is the current screen's enum value.
+func (m *model) screen() screen { return m.cur().id() }
+
+// Init starts the first screen and the progress-event waiter.
+func (m *model) Init() tea.Cmd {
+	cmds := []tea.Cmd{m.cur().init()}
+	if r := m.e.opts.Reporter; r != nil {
+		cmds = append(cmds, r.waitForEvent(m.e.ctx))
+	}
+	return tea.Batch(cmds...)
+}
+
+// Update: global keys, window size, progress events, then the screen.
+func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.KeyMsg:
+		switch {
+		case key.Matches(msg, m.e.keys.Quit):
+			return m, m.quit(true)
+		case key.Matches(msg, m.e.keys.Help) && !m.cur().typing():
+			m.help.ShowAll = !m.help.ShowAll
+			m.resize()
+			return m, nil
+		}
+		if m.tooSmall() {
+			return m, nil
+		}
+	case tea.WindowSizeMsg:
+		m.w, m.h = msg.Width, msg.Height
+		m.resize()
+		return m, nil
+	case flowEventsMsg:
+		var cmds []tea.Cmd
+		if r := m.e.opts.Reporter; r != nil {
+			cmds = append(cmds, r.waitForEvent(m.e.ctx))
+		}
+		cmd, t := m.cur().update(msg)
+		cmds = append(cmds, cmd, m.apply(t))
+		return m, tea.Batch(cmds...)
+	}
+	cmd, t := m.cur().update(msg)
+	return m, tea.Batch(cmd, m.apply(t))
+}
+
+// quit ends the program at once. SAP keeps working on whatever it was
+// asked to do; pending says what, for the exit message.
+func (m *model) quit(interrupt bool) tea.Cmd {
+	if m.screen() == screenReveal {
+		interrupt = false // everything is done; nothing was interrupted
+	}
+	m.interrupted = interrupt
+	m.pendingWork = m.cur().pending()
+	m.done = !interrupt
+	m.e.cancel()
+	return tea.Quit
+}
+
+// apply performs a screen's transition.
+func (m *model) apply(t transition) tea.Cmd {
+	switch t := t.(type) {
+	case nil:
+		return nil
+	case goBack:
+		if len(m.stack) == 1 || m.cur().busy() {
+			return nil
+		}
+		m.stack = m.stack[:len(m.stack)-1]
+		m.help.ShowAll = false
+		m.resize()
+		return m.cur().resume()
+	case loggedIn:
+		m.c.account = t.acct
+		return m.push(newSubaccount(m.e))
+	case subaccountChosen:
+		m.c.sub = t.sub
+		m.c.recheck = false
+		return m.push(newCheck(m.e, t.sub, firstNonEmpty(m.e.opts.Prefill.Plan, steps.DefaultPlan), m.runtime()))
+	case checked:
+		m.c.report = t.report
+		if len(t.report.MissingPlans) > 0 {
+			return m.push(newEntitle(m.e, t.report))
+		}
+		return m.afterEntitle()
+	case entitled:
+		return m.afterEntitle()
+	case whereChosen:
+		m.c.where = t
+		return m.push(newForm(m.e, m.baseTarget()))
+	case formDone:
+		tg := m.baseTarget()
+		tg.Plan, tg.Instance, tg.Key, tg.Roles, tg.RecreateFailed = t.plan, t.instance, t.key, t.roles, t.recreateFailed
+		m.c.target = tg
+		if !m.planEntitled(t.plan) {
+			// The first check was for another plan; check (and entitle)
+			// this one, then continue at review.
+			m.c.recheck = true
+			return m.push(newCheck(m.e, m.c.sub, t.plan, tg.Runtime))
+		}
+		return m.push(newReview(m.e, tg))
+	case runRequested:
+		return m.push(newProgress(m.e, m.c.target))
+	case provisioned:
+		m.c.result = t.result
+		return m.push(newReveal(m.e, t.result))
+	case finished:
+		return m.quit(false)
+	}
+	return nil
+}
+
+func (m *model) afterEntitle() tea.Cmd {
+	if m.c.recheck {
+		m.c.recheck = false
+		return m.push(newReview(m.e, m.c.target))
+	}
+	return m.push(newWhere(m.e, m.c.report))
+}
+
+func (m *model) runtime() steps.Runtime {
+	if m.e.opts.Prefill.Runtime != "" {
+		return m.e.opts.Prefill.Runtime
+	}
+	return steps.RuntimeCF
+}
+
+// planEntitled says whether the last check found plan entitled (or did
+// not look at it, in which case Provision will tell).
+func (m *model) planEntitled(plan string) bool {
+	if m.c.report == nil {
+		return true
+	}
+	for _, p := range m.c.report.Plans {
+		if p.Plan == plan {
+			return p.Entitled || contains(m.c.report.MissingPlans, plan) && m.entitledNow()
+		}
+	}
+	return true
+}
+
+// entitledNow: the entitle screen ran (and succeeded) for the last report.
+func (m *model) entitledNow() bool {
+	for _, s := range m.stack {
+		if s.id() == screenEntitle {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *model) baseTarget() steps.Target {
+	w := m.c.where
+	return steps.Target{
+		Subaccount: m.c.sub, Runtime: w.runtime,
+		OrgID: w.org.ID, OrgName: w.org.Name, SpaceID: w.space.ID, Space: w.space.Name,
+		NoKeychain: m.e.opts.Prefill.NoKeychain,
+	}
+}
+
+func (m *model) push(s screenModel) tea.Cmd {
+	m.stack = append(m.stack, s)
+	m.help.ShowAll = false
+	m.resize()
+	return s.init()
+}
+
+func (m *model) tooSmall() bool { return m.w < minWidth || m.h < minHeight }
+
+// Layout: header (2 lines), body, blank, help.
+func (m *model) bodySize() (int, int) {
+	short, full := m.cur().help()
+	hh := lineCount(m.helpView(short, full))
+	return max(1, m.w-2), max(1, m.h-3-hh)
+}
+
+func (m *model) resize() {
+	if m.w == 0 {
+		return
+	}
+	m.help.Width = m.w - 2
+	w, h := m.bodySize()
+	m.cur().setSize(w, h)
+}
+
+func (m *model) helpView(short []key.Binding, full [][]key.Binding) string {
+	k := m.e.keys
+	if m.help.ShowAll {
+		groups := append([][]key.Binding{}, full...)
+		if len(groups) == 0 {
+			groups = [][]key.Binding{short}
+		}
+		groups = append(groups, []key.Binding{k.Help, k.Quit})
+		return m.help.FullHelpView(groups)
+	}
+	bindings := append(append([]key.Binding{}, short...), k.Help, k.Quit)
+	return m.help.ShortHelpView(bindings)
+}
+
+func lineCount(s string) int { return strings.Count(s, "\n") + 1 }
+
+// View renders header, the screen and the help bar at exactly the window
+// height.
+func (m *model) View() string {
+	if m.w == 0 {
+		return ""
+	}
+	st := m.e.st
+	if m.tooSmall() {
+		msg := fmt.Sprintf("Terminal too small: cpikey needs at least %d%s%d, this one is %d%s%d. Enlarge the window (Ctrl+C quits).",
+			minWidth, st.g.Times, minHeight, m.w, st.g.Times, m.h)
+		return ansi.Wrap(msg, max(10, m.w), "")
+	}
+	s := m.screen()
+	title := fmt.Sprintf("cpikey %s %s", st.g.Dot, s.title())
+	if m.e.opts.Demo {
+		title += "  " + st.Badge.Render("DEMO (simulated SAP BTP)")
+	}
+	step := fmt.Sprintf("step %d of %d", int(s)+1, int(numScreens))
+	gap := max(1, m.w-2-ansi.StringWidth(title)-len(step))
+	header := " " + st.Header.Render(title) + strings.Repeat(" ", gap) + st.Subtle.Render(step)
+
+	w, h := m.bodySize()
+	body := fit(m.cur().view(), w, h)
+	short, full := m.cur().help()
+	helpBar := m.helpView(short, full)
+	return header + "\n\n" + indent(body, 1) + "\n\n" + indent(helpBar, 1)
+}
+
+// fit clips or pads s to exactly h lines of at most w cells, trimming
+// trailing blanks so frames and goldens stay clean.
+func fit(s string, w, h int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for i, l := range lines {
+		if ansi.StringWidth(l) > w {
+			l = ansi.Truncate(l, w, "")
+		}
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}

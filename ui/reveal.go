@@ -1,0 +1,313 @@
+package ui
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/spinner"
+	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/cpikey/cpikey/steps"
+	"github.com/cpikey/cpikey/steps/clipboard"
+)
+
+type (
+	copiedMsg struct {
+		id     uint64
+		what   string
+		secret bool
+		res    clipboard.Result
+	}
+	keychainSavedMsg struct {
+		id  uint64
+		ref *steps.KeychainRef
+		err error
+	}
+)
+
+// revealAction is one key of the reveal screen. Further actions (exports,
+// another issue) are appended to revealModel.actions; help follows the list.
+type revealAction struct {
+	binding key.Binding
+	run     func(m *revealModel) tea.Cmd
+}
+
+// revealModel is screen 9: the credentials, the secret masked until
+// toggled, copy keys, keychain status, token verification, next step.
+type revealModel struct {
+	e       *env
+	w, h    int
+	result  *steps.Result
+	spin    spinner.Model
+	vp      viewport.Model
+	actions []revealAction
+
+	showSecret bool
+	status     string // last copy/keychain outcome, one line
+	copyID     uint64
+	copied     bool // a secret went to the clipboard (Run clears it on exit)
+
+	saving   bool
+	saveID   uint64
+	saveErr  error
+	keychain *steps.KeychainRef
+}
+
+func newReveal(e *env, r *steps.Result) *revealModel {
+	m := &revealModel{e: e, result: r, spin: e.newSpinner(), vp: newScroller(e),
+		keychain: r.Keychain, saveErr: r.KeychainErr}
+	c := r.Credentials
+	k := e.keys
+	m.actions = []revealAction{
+		{k.CopyID, func(m *revealModel) tea.Cmd { return m.copy("clientid", c.ClientID, false) }},
+		{k.CopySecret, func(m *revealModel) tea.Cmd { return m.copy("clientsecret", c.ClientSecret, true) }},
+		{k.CopyTokenURL, func(m *revealModel) tea.Cmd { return m.copy("tokenurl", c.TokenURL, false) }},
+		{k.CopyURL, func(m *revealModel) tea.Cmd { return m.copy("url", c.URL, false) }},
+		{k.CopyJSON, func(m *revealModel) tea.Cmd { return m.copy("the key as JSON", keyJSON(c), true) }},
+		{k.ShowSecret, func(m *revealModel) tea.Cmd { m.showSecret = !m.showSecret; m.refresh(); return nil }},
+		{k.SaveKeychain, func(m *revealModel) tea.Cmd { return m.save() }},
+	}
+	return m
+}
+
+// keyJSON is the service key's oauth part as users paste it into tools.
+func keyJSON(c steps.Credentials) string {
+	b, _ := json.MarshalIndent(map[string]string{
+		"clientid": c.ClientID, "clientsecret": c.ClientSecret, "tokenurl": c.TokenURL, "url": c.URL,
+	}, "", "  ")
+	return string(b)
+}
+
+func (m *revealModel) id() screen    { return screenReveal }
+func (m *revealModel) init() tea.Cmd { m.refresh(); return nil }
+
+func (m *revealModel) copy(what, text string, secret bool) tea.Cmd {
+	cb := m.e.opts.Clipboard
+	m.copyID = m.e.newID()
+	id := m.copyID
+	if cb == nil {
+		m.status = m.e.st.warn("No clipboard here; the values are shown above.")
+		return nil
+	}
+	if secret {
+		m.copied = true // even a failed copy may have reached OSC 52
+	}
+	return func() tea.Msg {
+		return copiedMsg{id: id, what: what, secret: secret, res: cb.Copy(text, secret)}
+	}
+}
+
+// canSave: the keychain is in use and the secret is not (yet) in it.
+func (m *revealModel) canSave() bool {
+	return !m.saving && m.keychain == nil && m.saveErr != nil
+}
+
+func (m *revealModel) save() tea.Cmd {
+	if !m.canSave() {
+		return nil
+	}
+	m.saving, m.status = true, ""
+	m.saveID = m.e.newID()
+	id, flow, ctx := m.saveID, m.e.flow, m.e.ctx
+	r := *m.result // a copy: the Cmd must not share what View reads
+	m.refresh()
+	return tea.Batch(m.spin.Tick, func() tea.Msg {
+		err := flow.SaveSecret(ctx, &r)
+		return keychainSavedMsg{id: id, ref: r.Keychain, err: err}
+	})
+}
+
+func (m *revealModel) update(msg tea.Msg) (tea.Cmd, transition) {
+	switch msg := msg.(type) {
+	case spinner.TickMsg:
+		if !m.saving {
+			return nil, nil
+		}
+		var cmd tea.Cmd
+		m.spin, cmd = m.spin.Update(msg)
+		m.refresh()
+		return cmd, nil
+	case copiedMsg:
+		if msg.id != m.copyID {
+			return nil, nil
+		}
+		st := m.e.st
+		switch {
+		case msg.res.OK():
+			m.status = st.ok("Copied " + msg.what + ". " + strings.TrimPrefix(msg.res.Summary(), "Copied to the clipboard. "))
+		case msg.secret:
+			m.status = st.warn(fmt.Sprintf("Could not copy %s (%v). Press s to show the secret and copy it by hand.", msg.what, msg.res.Err))
+		default:
+			m.status = st.warn(fmt.Sprintf("Could not copy %s (%v); it is shown above.", msg.what, msg.res.Err))
+		}
+		return nil, nil
+	case keychainSavedMsg:
+		if msg.id != m.saveID {
+			return nil, nil
+		}
+		m.saving, m.saveErr = false, msg.err
+		if msg.err == nil {
+			m.keychain = msg.ref
+			if m.keychain == nil {
+				m.keychain = &steps.KeychainRef{Service: steps.KeychainService}
+			}
+		}
+		m.refresh()
+		return nil, nil
+	case tea.KeyMsg:
+		k := m.e.keys
+		if key.Matches(msg, k.Done) {
+			return nil, finished{}
+		}
+		for _, a := range m.actions {
+			if key.Matches(msg, a.binding) {
+				return a.run(m), nil
+			}
+		}
+		var cmd tea.Cmd
+		m.vp, cmd = m.vp.Update(msg)
+		return cmd, nil
+	}
+	return nil, nil
+}
+
+func (m *revealModel) resume() tea.Cmd { return nil }
+func (m *revealModel) busy() bool      { return true } // nothing to go back to
+func (m *revealModel) pending() string { return "" }
+func (m *revealModel) typing() bool    { return false }
+
+func (m *revealModel) setSize(w, h int) {
+	m.w, m.h = w, h
+	m.vp.Width, m.vp.Height = w, max(1, h-2)
+	m.refresh()
+}
+
+func (m *revealModel) help() ([]key.Binding, [][]key.Binding) {
+	k := m.e.keys
+	var all []key.Binding
+	for _, a := range m.actions {
+		if a.binding.Help().Key == k.SaveKeychain.Help().Key && !m.canSave() {
+			continue
+		}
+		all = append(all, a.binding)
+	}
+	done := withHelp(k.Done, "q/enter", "done")
+	short := []key.Binding{k.CopyID, k.CopySecret, k.ShowSecret, k.CopyJSON}
+	if m.canSave() {
+		short = append(short, k.SaveKeychain)
+	}
+	short = append(short, done)
+	return short, [][]key.Binding{all, {done, k.Up, k.Down, k.Page}}
+}
+
+func (m *revealModel) refresh() {
+	st := m.e.st
+	r := m.result
+	c := r.Credentials
+	var b strings.Builder
+	b.WriteString(wrap(st.ok(fmt.Sprintf("Your OAuth client is ready: instance %s, key %s.", r.Instance.Name, r.Key.Name)), m.w, 2) + "\n\n")
+
+	secret := st.mask() + "  " + st.Subtle.Render("(s to show)")
+	if m.showSecret {
+		secret = c.ClientSecret + "  " + st.Subtle.Render("(s to hide)")
+	}
+	const labelW = 18
+	field := func(n, name, value string) {
+		head := fmt.Sprintf("[%s] %-13s", n, name)
+		v := ansi.Hardwrap(value, max(10, m.w-labelW), false)
+		b.WriteString(st.Label.Render(head) + " " + strings.ReplaceAll(v, "\n", "\n"+strings.Repeat(" ", labelW)) + "\n")
+	}
+	field("1", "clientid", c.ClientID)
+	if m.showSecret {
+		field("2", "clientsecret", c.ClientSecret)
+	} else {
+		b.WriteString(st.Label.Render(fmt.Sprintf("[2] %-13s", "clientsecret")) + " " + secret + "\n")
+	}
+	field("3", "tokenurl", c.TokenURL)
+	field("4", "url", c.URL)
+	b.WriteString("\n")
+
+	b.WriteString(st.Label.Render(fmt.Sprintf("%-9s", "Keychain")) + " " + m.keychainLine() + "\n")
+	b.WriteString(st.Label.Render(fmt.Sprintf("%-9s", "Token")) + " " + m.verifyLine() + "\n\n")
+
+	b.WriteString(st.Label.Render("Next step") + "\n")
+	b.WriteString(m.nextStep())
+	m.vp.SetContent(strings.TrimRight(b.String(), "\n"))
+}
+
+func (m *revealModel) keychainLine() string {
+	st := m.e.st
+	switch {
+	case m.saving:
+		return m.spin.View() + " saving the client secret" + st.g.Ellipsis
+	case m.keychain != nil:
+		s := "client secret saved in the OS keychain"
+		if m.keychain.Account != "" {
+			s += fmt.Sprintf(" (service %s, account %s)", m.keychain.Service, m.keychain.Account)
+		}
+		return wrap(st.ok(s), m.w, 10)
+	case m.saveErr != nil:
+		return wrap(st.fail(fmt.Sprintf("not saved: %v. Press k to try again.", m.saveErr)), m.w, 10)
+	}
+	return wrap(st.warn("not saved (--no-keychain): copy the secret now, cpikey keeps it nowhere."), m.w, 10)
+}
+
+func (m *revealModel) verifyLine() string {
+	st := m.e.st
+	r := m.result
+	if !r.Verified {
+		return wrap(st.fail("not verified: no token could be fetched with the new client yet. SAP can take a minute; try the command below."), m.w, 10)
+	}
+	s := "verified: got a token"
+	if len(r.Scopes) > 0 {
+		s += " with scope " + strings.Join(r.Scopes, ", ")
+	}
+	return wrap(st.ok(s), m.w, 10)
+}
+
+// nextStep shows how to get a token without pasting the secret: it is read
+// from the keychain by the OS tool.
+func (m *revealModel) nextStep() string {
+	st := m.e.st
+	c := m.result.Credentials
+	var b strings.Builder
+	if m.keychain == nil || m.keychain.Account == "" {
+		b.WriteString(wrap("Get a token with client credentials: copy the secret (2) into your tool, or the whole key as JSON (j).", m.w, 0) + "\n")
+		return b.String()
+	}
+	acct := m.keychain.Account
+	var lookup string
+	switch m.e.goos {
+	case "darwin":
+		// go-keyring stores "go-keyring-base64:<base64>" on macOS.
+		lookup = fmt.Sprintf("security find-generic-password -s %s -a '%s' -w | sed 's/^go-keyring-base64://' | base64 -D", m.keychain.Service, acct)
+	case "windows":
+		b.WriteString(wrap(fmt.Sprintf("The secret is in Windows Credential Manager as %s:%s (Generic Credentials). PowerShell has no built-in reader; copy it with 2 or use the CredentialManager module.", m.keychain.Service, acct), m.w, 0) + "\n")
+		b.WriteString(wrap("Once available, `cpikey token` prints a token directly.", m.w, 0) + "\n")
+		return b.String()
+	default:
+		lookup = fmt.Sprintf("secret-tool lookup service %s username '%s'", m.keychain.Service, acct)
+	}
+	b.WriteString(wrap("Get a token; the secret is read from the keychain, never pasted:", m.w, 0) + "\n")
+	cmd := []string{
+		fmt.Sprintf("curl -s -u '%s':\"$(%s)\" \\", c.ClientID, lookup),
+		fmt.Sprintf("  -d grant_type=client_credentials '%s'", c.TokenURL),
+	}
+	for _, l := range cmd {
+		b.WriteString(indent(ansi.Hardwrap(st.Code.Render(l), max(10, m.w-2), false), 2) + "\n")
+	}
+	b.WriteString(wrap("Once available, `cpikey token` does the same in one step.", m.w, 0) + "\n")
+	return b.String()
+}
+
+func (m *revealModel) view() string {
+	out := m.vp.View()
+	if m.status != "" {
+		out += "\n\n" + ansi.Truncate(m.status, m.w, m.e.st.g.Ellipsis)
+	}
+	return out
+}

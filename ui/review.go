@@ -1,0 +1,160 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/spinner"
+	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/cpikey/cpikey/steps"
+)
+
+type actionsMsg struct {
+	id      uint64
+	actions []string
+	err     error
+}
+
+// reviewModel is screen 7: exactly what Provision will do; Enter runs it.
+type reviewModel struct {
+	e      *env
+	w, h   int
+	target steps.Target
+	spin   spinner.Model
+	vp     viewport.Model
+
+	running bool
+	reqID   uint64
+	cancel  context.CancelFunc
+	actions []string
+	err     error
+}
+
+func newReview(e *env, t steps.Target) *reviewModel {
+	return &reviewModel{e: e, target: t, spin: e.newSpinner(), vp: newScroller(e)}
+}
+
+func (m *reviewModel) id() screen { return screenReview }
+
+func (m *reviewModel) init() tea.Cmd {
+	if m.cancel != nil {
+		m.cancel()
+	}
+	m.running, m.err, m.actions = true, nil, nil
+	m.reqID = m.e.newID()
+	ctx, cancel := context.WithCancel(m.e.ctx)
+	m.cancel = cancel
+	id, flow, t := m.reqID, m.e.flow, m.target
+	return tea.Batch(m.spin.Tick, func() tea.Msg {
+		a, err := flow.Actions(ctx, t)
+		return actionsMsg{id: id, actions: a, err: err}
+	})
+}
+
+func (m *reviewModel) update(msg tea.Msg) (tea.Cmd, transition) {
+	switch msg := msg.(type) {
+	case spinner.TickMsg:
+		if !m.running {
+			return nil, nil
+		}
+		var cmd tea.Cmd
+		m.spin, cmd = m.spin.Update(msg)
+		return cmd, nil
+	case actionsMsg:
+		if msg.id != m.reqID {
+			return nil, nil
+		}
+		m.running, m.cancel = false, nil
+		m.actions, m.err = msg.actions, msg.err
+		m.refresh()
+		return nil, nil
+	case tea.KeyMsg:
+		k := m.e.keys
+		switch {
+		case key.Matches(msg, k.Back):
+			if m.cancel != nil {
+				m.cancel()
+			}
+			m.running = false
+			return nil, goBack{}
+		case m.running:
+		case m.err != nil && key.Matches(msg, k.Retry):
+			return m.init(), nil
+		case key.Matches(msg, k.Enter):
+			if m.err == nil {
+				return nil, runRequested{}
+			}
+		default:
+			var cmd tea.Cmd
+			m.vp, cmd = m.vp.Update(msg)
+			return cmd, nil
+		}
+	}
+	return nil, nil
+}
+
+func (m *reviewModel) refresh() {
+	st := m.e.st
+	t := m.target
+	var b strings.Builder
+	row := func(k, v string) { b.WriteString(st.Label.Render(fmt.Sprintf("%-11s", k)) + " " + v + "\n") }
+	row("Subaccount", fmt.Sprintf("%s (%s, %s)", t.Subaccount.Name, t.Subaccount.Subdomain, t.Subaccount.Region))
+	if t.Runtime == steps.RuntimeCF {
+		row("Where", fmt.Sprintf("Cloud Foundry org %s, space %s", t.OrgName, t.Space))
+	} else {
+		row("Where", "Other environment (service manager)")
+	}
+	row("Plan", steps.ServiceName+" / "+t.Plan)
+	row("Roles", strings.Join(t.Roles, ", "))
+	row("Instance", t.Instance)
+	row("Key", t.Key)
+	if t.NoKeychain {
+		row("Keychain", "not used (--no-keychain)")
+	} else {
+		row("Keychain", "the client secret is saved in the OS keychain")
+	}
+	b.WriteString("\n" + st.Label.Render("cpikey will:") + "\n")
+	for i, a := range m.actions {
+		b.WriteString(wrap(fmt.Sprintf("%2d. %s", i+1, a), m.w, 4) + "\n")
+	}
+	m.vp.SetContent(strings.TrimRight(b.String(), "\n"))
+}
+
+func (m *reviewModel) resume() tea.Cmd { return m.init() }
+
+func (m *reviewModel) busy() bool      { return false }
+func (m *reviewModel) pending() string { return "" }
+func (m *reviewModel) typing() bool    { return false }
+
+func (m *reviewModel) setSize(w, h int) {
+	m.w, m.h = w, h
+	m.vp.Width, m.vp.Height = w, max(1, h-2)
+	m.refresh()
+}
+
+func (m *reviewModel) help() ([]key.Binding, [][]key.Binding) {
+	k := m.e.keys
+	if m.running {
+		return []key.Binding{k.Back}, nil
+	}
+	if m.err != nil {
+		return []key.Binding{k.Retry, k.Back}, nil
+	}
+	run := withHelp(k.Enter, "enter", "run")
+	return []key.Binding{run, k.Back}, [][]key.Binding{{run, k.Back}, {k.Up, k.Down, k.Page}}
+}
+
+func (m *reviewModel) view() string {
+	st := m.e.st
+	switch {
+	case m.running:
+		return m.spin.View() + " Working out what needs doing" + st.g.Ellipsis
+	case m.err != nil:
+		return wrap(st.fail(sentence(fmt.Sprintf("work out the actions: %v", m.err))), m.w, 2) + "\n  " + st.Subtle.Render("Press r to try again, esc to go back.")
+	}
+	return m.vp.View() + "\n\n" + "Press enter to run these actions, esc to change something."
+}

@@ -78,10 +78,14 @@ func TestLogin(t *testing.T) {
 		user  string
 	}{
 		{"password", func(c *cf.Client) error { return c.LoginPassword(ctx(t), sim.AdminUser, sim.AdminPassword, "") }, nil, sim.AdminUser},
-		{"custom origin", func(c *cf.Client) error { return c.LoginPassword(ctx(t), "ias@acme.example", "Ias-pw-1", sim.CustomIdP) }, nil, "ias@acme.example"},
+		{"custom origin", func(c *cf.Client) error {
+			return c.LoginPassword(ctx(t), "ias@acme.example", "Ias-pw-1", sim.CustomIdP)
+		}, nil, "ias@acme.example"},
 		{"passcode", func(c *cf.Client) error { return c.LoginPasscode(ctx(t), s.IssuePasscode(sim.NoDevUser)) }, nil, sim.NoDevUser},
 		{"wrong password", func(c *cf.Client) error { return c.LoginPassword(ctx(t), sim.AdminUser, "wrong-pw", "") }, cf.IsBadCredentials, ""},
-		{"unknown origin", func(c *cf.Client) error { return c.LoginPassword(ctx(t), sim.AdminUser, sim.AdminPassword, "nope.example") }, cf.IsInvalidOrigin, ""},
+		{"unknown origin", func(c *cf.Client) error {
+			return c.LoginPassword(ctx(t), sim.AdminUser, sim.AdminPassword, "nope.example")
+		}, cf.IsInvalidOrigin, ""},
 		{"used passcode", func(c *cf.Client) error { return c.LoginPasscode(ctx(t), used) }, cf.IsBadCredentials, ""},
 	}
 	for _, tt := range tests {

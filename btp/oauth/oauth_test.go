@@ -174,7 +174,9 @@ func TestVerify_Errors(t *testing.T) {
 			"did not answer like an OAuth token endpoint; check tokenurl"},
 		{"cloud controller instead", with(func(c *oauth.Credentials) { c.TokenURL = s.CFAPIURL() + "/v3/organizations" }), nil,
 			"did not answer like an OAuth token endpoint; check tokenurl"},
-		{"plain http", with(func(c *oauth.Credentials) { c.TokenURL = "http://acme.authentication.eu10.hana.ondemand.com/oauth/token" }), nil,
+		{"plain http", with(func(c *oauth.Credentials) {
+			c.TokenURL = "http://acme.authentication.eu10.hana.ondemand.com/oauth/token"
+		}), nil,
 			"tokenurl: refusing plain http://"},
 		{"unreachable", with(func(c *oauth.Credentials) { c.TokenURL = dead }), nil, "cannot reach the token server"},
 		{"no client_credentials grant", noGrant, nil, "refused the client_credentials grant"},

@@ -171,7 +171,7 @@ func (m *checkModel) typing() bool    { return false }
 
 func (m *checkModel) setSize(w, h int) {
 	m.w, m.h = w, h
-	m.vp.Width, m.vp.Height = w, max(1, h-2)
+	m.vp.Width, m.vp.Height = w, max(1, h-3)
 	m.refresh()
 }
 
@@ -198,5 +198,16 @@ func (m *checkModel) view() string {
 	case m.err != nil:
 		return head + "\n\n" + wrap(st.fail(sentence(m.err.Error())), m.w, 2) + "\n  " + st.Subtle.Render("Press r to try again.")
 	}
-	return head + "\n\n" + m.vp.View()
+	return head + "\n\n" + m.vp.View() + "\n" + scrollHint(st, m.vp)
+}
+
+// scrollHint tells that a viewport has more below (or above).
+func scrollHint(st *styles, vp viewport.Model) string {
+	switch {
+	case !vp.AtBottom():
+		return st.Subtle.Render("more below: " + st.g.Down + " / pgdn")
+	case !vp.AtTop():
+		return st.Subtle.Render("end; " + st.g.Up + " / pgup scrolls back")
+	}
+	return ""
 }

@@ -76,7 +76,7 @@ func (m *entitleModel) update(msg tea.Msg) (tea.Cmd, transition) {
 		}
 		m.running = false
 		if msg.err != nil {
-			m.err = fmt.Errorf("assign %s: %w", planList(m.report.MissingPlans), msg.err)
+			m.err = msg.err // the flow's error names the plan
 			return nil, nil
 		}
 		return nil, entitled{}
@@ -133,13 +133,15 @@ func (m *entitleModel) view() string {
 	b.WriteString("\n")
 	switch {
 	case m.running:
-		line := m.spin.View() + " Assigning" + st.g.Ellipsis
+		what, extra := "Assigning", []string{}
 		if m.last != nil {
+			what = firstNonEmpty(m.last.Message, what)
 			if m.last.State != "" {
-				line += " " + m.last.State
+				extra = append(extra, m.last.State)
 			}
 		}
-		line += " " + st.Subtle.Render(elapsed(time.Duration(m.e.now().UnixNano()-m.since)))
+		extra = append(extra, elapsed(time.Duration(m.e.now().UnixNano()-m.since)))
+		line := m.spin.View() + " " + what + st.g.Ellipsis + " " + st.Subtle.Render("("+strings.Join(extra, ", ")+")")
 		b.WriteString(line + "\n")
 	case m.err != nil:
 		b.WriteString(wrap(st.fail(sentence(m.err.Error())), m.w, 2) + "\n")

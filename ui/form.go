@@ -73,9 +73,9 @@ func newForm(e *env, base steps.Target) *formModel {
 	if p.Plan == planAPI {
 		m.plan.cursor = 1
 	}
-	m.instance = newInput(steps.DefaultInstance, 32)
+	m.instance = newInput(steps.DefaultInstance, 64) // longer than allowed, so the reason shows
 	m.instance.SetValue(firstNonEmpty(p.Instance, steps.DefaultInstance))
-	m.key = newInput("", 32)
+	m.key = newInput("", 64)
 	m.key.SetValue(firstNonEmpty(p.Key, steps.DefaultKeyName(m.instance.Value())))
 	m.keyEdited = p.Key != ""
 	m.flowRoles = newInput(steps.DefaultRole, 256)
@@ -140,6 +140,7 @@ func (m *formModel) setFocus(f int) {
 	for i, in := range map[int]*textinput.Model{formInstance: &m.instance, formRoles: &m.flowRoles, formKey: &m.key} {
 		if i == f {
 			in.Focus()
+			in.CursorEnd()
 		} else {
 			in.Blur()
 		}
@@ -337,9 +338,9 @@ func (m *formModel) help() ([]key.Binding, [][]key.Binding) {
 	short := []key.Binding{enter, withHelp(k.Next, "tab", "next field"), k.Back}
 	switch {
 	case m.focus == formPlan:
-		short = append(short, withHelp(k.Up, "↑/↓", "plan"))
+		short = append(short, withHelp(k.Up, m.e.st.g.UpDown, "plan"))
 	case m.focus == formRoles && m.planName() == planAPI:
-		short = append(short, k.Toggle, withHelp(k.Up, "↑/↓", "move"))
+		short = append(short, k.Toggle, withHelp(k.Up, m.e.st.g.UpDown, "move"))
 	}
 	return short, [][]key.Binding{{enter, k.Next, k.Prev, k.Back}, {k.Up, k.Down, k.Toggle, k.Page}}
 }
@@ -360,7 +361,7 @@ func (m *formModel) view() string {
 	}
 
 	label(formPlan, "Plan")
-	b.WriteString(indent(m.plan.view(st, m.w-2, m.focus == formPlan), 2) + "\n\n")
+	b.WriteString(indent(m.plan.view(st, m.w-4, m.focus == formPlan), 4) + "\n\n")
 
 	label(formInstance, "Instance name")
 	b.WriteString("    " + m.instance.View() + "\n")

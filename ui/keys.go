@@ -51,7 +51,7 @@ func newKeyMap() keyMap {
 		End:   key.NewBinding(key.WithKeys("end"), key.WithHelp("end", "last")),
 
 		Toggle: key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "tick/untick")),
-		Filter: key.NewBinding(key.WithKeys("/"), key.WithHelp("/ or type", "filter")),
+		Filter: key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		Retry:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retry")),
 
 		CopyID:       key.NewBinding(key.WithKeys("1"), key.WithHelp("1", "copy clientid")),

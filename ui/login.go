@@ -189,6 +189,7 @@ func (m *loginModel) setFocus(f int) {
 	for i, in := range []*textinput.Model{&m.ga, &m.user, &m.pass} {
 		if fieldGA+i == f {
 			in.Focus()
+			in.CursorEnd()
 		} else {
 			in.Blur()
 		}
@@ -436,9 +437,9 @@ func (m *loginModel) help() ([]key.Binding, [][]key.Binding) {
 	if m.lastField() {
 		enter = withHelp(k.Enter, "enter", "log in")
 	}
-	short := []key.Binding{enter, withHelp(k.Next, "tab/↑↓", "move")}
+	short := []key.Binding{enter, withHelp(k.Next, "tab/"+m.e.st.g.UpDown, "move")}
 	if m.focus == fieldMethod {
-		short = []key.Binding{enter, withHelp(k.Up, "↑/↓", "choose")}
+		short = []key.Binding{enter, withHelp(k.Up, m.e.st.g.UpDown, "choose")}
 	}
 	return short, [][]key.Binding{{enter, k.Up, k.Down}, {k.Next, k.Prev}}
 }
@@ -457,7 +458,7 @@ func (m *loginModel) view() string {
 		b.WriteString("    " + in.View() + "\n")
 	}
 	b.WriteString(st.cursor(m.focus == fieldMethod && m.running == "") + " " + st.Label.Render("How do you want to log in?") + "\n")
-	b.WriteString(indent(m.method.view(st, m.w-2, m.focus == fieldMethod && m.running == ""), 2) + "\n")
+	b.WriteString(indent(m.method.view(st, m.w-4, m.focus == fieldMethod && m.running == ""), 4) + "\n")
 	switch m.current() {
 	case methodSession:
 		b.WriteString("\n" + wrap(st.Subtle.Render("Uses the login the btp CLI saved on this machine; no password needed."), m.w, 2) + "\n")
@@ -506,8 +507,14 @@ func sentence(s string) string {
 	return string(unicode.ToUpper(r)) + s[n:]
 }
 
-// indent prefixes every line with n spaces.
+// indent prefixes every non-empty line with n spaces.
 func indent(s string, n int) string {
 	pad := strings.Repeat(" ", n)
-	return pad + strings.ReplaceAll(s, "\n", "\n"+pad)
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = pad + l
+		}
+	}
+	return strings.Join(lines, "\n")
 }

@@ -247,10 +247,11 @@ func (m *model) helpView(short []key.Binding, full [][]key.Binding) string {
 			groups = [][]key.Binding{short}
 		}
 		groups = append(groups, []key.Binding{k.Help, k.Quit})
-		return m.help.FullHelpView(groups)
+		return fit(m.help.FullHelpView(groups), max(1, m.w-2), lineCount(m.help.FullHelpView(groups)))
 	}
 	bindings := append(append([]key.Binding{}, short...), k.Help, k.Quit)
-	return m.help.ShortHelpView(bindings)
+	// help truncates with an ellipsis only when one fits; never overflow.
+	return ansi.Truncate(m.help.ShortHelpView(bindings), max(1, m.w-2), "")
 }
 
 func lineCount(s string) int { return strings.Count(s, "\n") + 1 }
@@ -273,8 +274,11 @@ func (m *model) View() string {
 		title += "  " + st.Badge.Render("DEMO (simulated SAP BTP)")
 	}
 	step := fmt.Sprintf("step %d of %d", int(s)+1, int(numScreens))
+	if m.w < 70 {
+		step = fmt.Sprintf("%d/%d", int(s)+1, int(numScreens))
+	}
 	gap := max(1, m.w-2-ansi.StringWidth(title)-len(step))
-	header := " " + st.Header.Render(title) + strings.Repeat(" ", gap) + st.Subtle.Render(step)
+	header := ansi.Truncate(" "+st.Header.Render(title)+strings.Repeat(" ", gap)+st.Subtle.Render(step), m.w, "")
 
 	w, h := m.bodySize()
 	body := fit(m.cur().view(), w, h)

@@ -150,7 +150,12 @@ func (p *picker) view(st *styles, width int, focused bool) string {
 		if on && focused {
 			label = st.Selected.Render(label)
 		}
-		line := st.cursor(on && focused) + " " + mark + " " + label
+		// A single choice shows its cursor as the radio mark; a multi
+		// choice needs a separate cursor.
+		line := mark + " " + label
+		if p.multi {
+			line = st.cursor(on && focused) + " " + line
+		}
 		if it.note != "" {
 			line += "  " + st.Subtle.Render(it.note)
 		}

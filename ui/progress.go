@@ -247,7 +247,7 @@ func (m *progressModel) view() string {
 	b.WriteString("\n")
 	switch {
 	case m.running:
-		b.WriteString(st.Subtle.Render("SAP usually needs a minute or two for the instance. Ctrl+C is safe: running cpikey again resumes.") + "\n")
+		b.WriteString(wrap(st.Subtle.Render("SAP usually needs a minute or two for the instance. Ctrl+C is safe: running cpikey again resumes."), m.w, 0) + "\n")
 	case m.err != nil:
 		b.WriteString(wrap(st.fail(sentence(m.err.Error())), m.w, 2) + "\n\n")
 		b.WriteString(wrap("Press r to try again: what already exists is reused. Esc goes back to the review.", m.w, 0) + "\n")

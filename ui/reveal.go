@@ -294,20 +294,17 @@ func (m *revealModel) nextStep() string {
 	}
 	b.WriteString(wrap("Get a token; the secret is read from the keychain, never pasted:", m.w, 0) + "\n")
 	cmd := []string{
-		fmt.Sprintf("curl -s -u '%s':\"$(%s)\" \\", c.ClientID, lookup),
+		"secret=$(" + lookup + ")",
+		fmt.Sprintf("curl -s -u '%s':\"$secret\" \\", c.ClientID),
 		fmt.Sprintf("  -d grant_type=client_credentials '%s'", c.TokenURL),
 	}
 	for _, l := range cmd {
-		b.WriteString(indent(ansi.Hardwrap(st.Code.Render(l), max(10, m.w-2), false), 2) + "\n")
+		b.WriteString(indent(st.Code.Render(ansi.Hardwrap(l, max(10, m.w-2), false)), 2) + "\n")
 	}
 	b.WriteString(wrap("Once available, `cpikey token` does the same in one step.", m.w, 0) + "\n")
 	return b.String()
 }
 
 func (m *revealModel) view() string {
-	out := m.vp.View()
-	if m.status != "" {
-		out += "\n\n" + ansi.Truncate(m.status, m.w, m.e.st.g.Ellipsis)
-	}
-	return out
+	return m.vp.View() + "\n" + scrollHint(m.e.st, m.vp) + "\n" + ansi.Truncate(m.status, m.w, m.e.st.g.Ellipsis)
 }

@@ -156,5 +156,5 @@ func (m *reviewModel) view() string {
 	case m.err != nil:
 		return wrap(st.fail(sentence(fmt.Sprintf("work out the actions: %v", m.err))), m.w, 2) + "\n  " + st.Subtle.Render("Press r to try again, esc to go back.")
 	}
-	return m.vp.View() + "\n\n" + "Press enter to run these actions, esc to change something."
+	return m.vp.View() + "\n" + scrollHint(st, m.vp) + "\n" + "Press enter to run these actions, esc to change something."
 }

@@ -20,6 +20,7 @@ type glyphs struct {
 	Times                         string // "60×16"
 	Arrow                         string
 	Ellipsis                      string
+	UpDown, Down, Up              string // arrows in help and hints
 	Spinner                       spinner.Spinner
 }
 
@@ -29,6 +30,7 @@ var unicodeGlyphs = glyphs{
 	RadioOn: "(•)", RadioOff: "( )",
 	CheckOn: "[x]", CheckOff: "[ ]",
 	Mask: "•", Dot: "·", Times: "×", Arrow: "→", Ellipsis: "…",
+	UpDown: "↑/↓", Down: "↓", Up: "↑",
 	Spinner: spinner.MiniDot,
 }
 
@@ -39,6 +41,7 @@ var asciiGlyphs = glyphs{
 	RadioOn: "(*)", RadioOff: "( )",
 	CheckOn: "[x]", CheckOff: "[ ]",
 	Mask: "*", Dot: "-", Times: "x", Arrow: "->", Ellipsis: "...",
+	UpDown: "up/down", Down: "down", Up: "up",
 	Spinner: spinner.Line,
 }
 

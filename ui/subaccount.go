@@ -355,7 +355,7 @@ func (m *subaccountModel) help() ([]key.Binding, [][]key.Binding) {
 	if m.filtering || m.filter.Value() != "" {
 		back = withHelp(k.Back, "esc", "clear filter")
 	}
-	move := withHelp(k.Up, "↑/↓", "move")
+	move := withHelp(k.Up, m.e.st.g.UpDown, "move")
 	return []key.Binding{choose, move, k.Filter, back},
 		[][]key.Binding{{choose, k.Up, k.Down, k.Page, k.Home, k.End}, {k.Filter, back}}
 }

@@ -308,7 +308,7 @@ func (m *whereModel) help() ([]key.Binding, [][]key.Binding) {
 		return []key.Binding{withHelp(k.Back, "esc", "stop")}, nil
 	}
 	choose := withHelp(k.Enter, "enter", "choose")
-	short := []key.Binding{choose, withHelp(k.Up, "↑/↓", "move"), k.Back}
+	short := []key.Binding{choose, withHelp(k.Up, m.e.st.g.UpDown, "move"), k.Back}
 	if m.err != nil && m.focus != focusSpace {
 		short = append(short, k.Retry)
 	}
@@ -327,7 +327,7 @@ func (m *whereModel) view() string {
 	}
 	section(focusRuntime, "Runtime", m.runtime.items[m.runtime.cursor].label)
 	if m.focus == focusRuntime {
-		b.WriteString(indent(m.runtime.view(st, m.w-2, m.running == ""), 2) + "\n")
+		b.WriteString(indent(m.runtime.view(st, m.w-4, m.running == ""), 4) + "\n")
 	}
 	if m.focus >= focusOrg {
 		b.WriteString("\n")
@@ -337,13 +337,13 @@ func (m *whereModel) view() string {
 		}
 		section(focusOrg, "Cloud Foundry org", org)
 		if m.focus == focusOrg {
-			b.WriteString(indent(m.orgs.view(st, m.w-2, m.running == ""), 2) + "\n")
+			b.WriteString(indent(m.orgs.view(st, m.w-4, m.running == ""), 4) + "\n")
 		}
 	}
 	if m.focus >= focusSpace {
 		b.WriteString("\n")
 		section(focusSpace, "Space", "")
-		b.WriteString(indent(m.spaces.view(st, m.w-2, m.running == ""), 2) + "\n")
+		b.WriteString(indent(m.spaces.view(st, m.w-4, m.running == ""), 4) + "\n")
 	}
 	b.WriteString("\n")
 	switch {

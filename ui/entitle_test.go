@@ -1,0 +1,82 @@
+package ui
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cpikey/cpikey/steps"
+)
+
+func ent(m *model) *entitleModel { return m.cur().(*entitleModel) }
+
+func atEntitle(t *testing.T, m *model) {
+	t.Helper()
+	atCheck(t, m, subDev, reportMissing())
+	send(m, enter)
+	if m.screen() != screenEntitle {
+		t.Fatalf("screen %v, want entitle", m.screen())
+	}
+}
+
+func TestEntitleScreen(t *testing.T) {
+	cases := []struct {
+		name  string
+		drive func(t *testing.T, m *model, c *clock)
+	}{
+		{"confirm", func(*testing.T, *model, *clock) {}},
+		{"assigning", func(t *testing.T, m *model, c *clock) {
+			send(m, enter)
+			c.t = c.t.Add(7 * time.Second)
+			send(m, flowEventsMsg{events: []steps.Event{{Step: steps.StepEntitle, Kind: steps.EventWaiting, State: "PROCESSING", Elapsed: 7 * time.Second}}})
+		}},
+		{"failed", func(t *testing.T, m *model, c *clock) {
+			send(m, enter)
+			send(m, entitleDoneMsg{id: ent(m).reqID, err: errors.New("assign it-rt/api: 403 Forbidden: you are not a global account administrator")})
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			eachSize(t, func(t *testing.T, w, h int) {
+				c := &clock{t: fixedNow}
+				m := newTestModel(t, func(o *Options) { o.Now = c.now })
+				resize(m, w, h)
+				atEntitle(t, m)
+				tc.drive(t, m, c)
+				requireGolden(t, m)
+			})
+		})
+	}
+}
+
+func TestEntitle_ShowsExactPlansRunsAndBlocksEsc(t *testing.T) {
+	m := newTestModel(t)
+	resize(m, 80, 24)
+	atEntitle(t, m)
+	v := m.View()
+	for _, p := range []string{"plan integration-flow", "plan api"} {
+		if !strings.Contains(v, p) {
+			t.Errorf("confirmation does not name %q:\n%s", p, v)
+		}
+	}
+	if ent(m).started {
+		t.Fatal("assigning started before confirmation")
+	}
+	send(m, enter)
+	e := ent(m)
+	if !e.running {
+		t.Fatal("enter did not start assigning")
+	}
+	send(m, esc)
+	if m.screen() != screenEntitle {
+		t.Fatal("esc went back while SAP was assigning")
+	}
+	if e.pending() == "" {
+		t.Fatal("no exit message while assigning")
+	}
+	send(m, entitleDoneMsg{id: e.reqID})
+	if m.screen() != screenWhere {
+		t.Fatalf("after assigning: screen %v, want where", m.screen())
+	}
+}

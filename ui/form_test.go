@@ -1,0 +1,207 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/cpikey/cpikey/steps"
+)
+
+func frm(m *model) *formModel { return m.cur().(*formModel) }
+
+func atForm(t *testing.T, m *model) {
+	t.Helper()
+	atCheck(t, m, subQA, reportReady())
+	send(m, enter)
+	m.apply(whereChosen{runtime: steps.RuntimeCF, org: testOrgs[0], space: testSpaces[1]})
+	if m.screen() != screenForm {
+		t.Fatalf("screen %v, want form", m.screen())
+	}
+}
+
+func clearInput(m *model, n int) {
+	for range n {
+		send(m, backspan)
+	}
+}
+
+func TestFormScreen(t *testing.T) {
+	cases := []struct {
+		name  string
+		drive func(t *testing.T, m *model)
+	}{
+		{"defaults", func(*testing.T, *model) {}},
+		{"invalid_name", func(t *testing.T, m *model) {
+			send(m, tab)
+			typeText(m, " X")
+		}},
+		{"too_long", func(t *testing.T, m *model) {
+			send(m, tab)
+			typeText(m, "_AND_SOME_MORE") // 33 characters
+		}},
+		{"existing_reused", func(t *testing.T, m *model) {
+			f := frm(m)
+			send(m, existingMsg{id: f.checkID, instance: "CPI_SAMPLE_INSTANCE", key: "CPI_SAMPLE_INSTANCE-key",
+				ex: &steps.Existing{InstanceExists: true, InstanceState: "succeeded", InstancePlan: "integration-flow", KeyExists: true}})
+		}},
+		{"api_roles", func(t *testing.T, m *model) {
+			send(m, down, tab, tab) // plan api, to roles
+			send(m, down, space)
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			eachSize(t, func(t *testing.T, w, h int) {
+				m := newTestModel(t)
+				resize(m, w, h)
+				atForm(t, m)
+				tc.drive(t, m)
+				requireGolden(t, m)
+			})
+		})
+	}
+}
+
+func TestForm_KeyNameFollowsInstanceUntilEdited(t *testing.T) {
+	m := newTestModel(t)
+	resize(m, 80, 24)
+	atForm(t, m)
+	f := frm(m)
+	send(m, tab)
+	clearInput(m, len(steps.DefaultInstance))
+	typeText(m, "MY_IFLOW")
+	if got := f.key.Value(); got != "MY_IFLOW-key" {
+		t.Fatalf("key %q, want MY_IFLOW-key", got)
+	}
+	send(m, tab, tab) // roles, key
+	typeText(m, "2")
+	send(m, tea.KeyMsg{Type: tea.KeyShiftTab}, tea.KeyMsg{Type: tea.KeyShiftTab})
+	typeText(m, "X")
+	if got := f.key.Value(); got != "MY_IFLOW-key2" {
+		t.Fatalf("an edited key name changed to %q", got)
+	}
+}
+
+func TestForm_ValidatesAsYouTypeAndBlocksSubmit(t *testing.T) {
+	m := newTestModel(t)
+	resize(m, 80, 24)
+	atForm(t, m)
+	send(m, tab)
+	typeText(m, " x")
+	if !strings.Contains(m.View(), `contains ' '`) {
+		t.Fatalf("no reason shown for a space:\n%s", m.View())
+	}
+	send(m, tab, tab, enter) // submit at key
+	if m.screen() != screenForm || frm(m).focus != formInstance {
+		t.Fatalf("submitted an invalid name (screen %v)", m.screen())
+	}
+}
+
+func TestForm_ExistingLookupIsDebouncedAndTagged(t *testing.T) {
+	m := newTestModel(t)
+	resize(m, 80, 24)
+	atForm(t, m)
+	f := frm(m)
+	send(m, tab)
+	cmd := send(m, runes("A"))
+	if cmd == nil {
+		t.Fatal("typing scheduled no lookup")
+	}
+	first := f.checkID
+	send(m, runes("B"))
+	if f.checkID == first {
+		t.Fatal("a new keystroke did not supersede the pending lookup")
+	}
+	send(m, existingDebounceMsg{id: first}) // stale timer
+	if f.checking {
+		t.Fatal("a superseded timer started a lookup")
+	}
+	send(m, existingMsg{id: first, instance: f.instance.Value(), key: f.key.Value(), ex: &steps.Existing{InstanceExists: true}})
+	if f.ex != nil {
+		t.Fatal("a stale lookup result was kept")
+	}
+	lookup := send(m, existingDebounceMsg{id: f.checkID})
+	if lookup == nil || !f.checking {
+		t.Fatal("the current timer did not start a lookup")
+	}
+	send(m, existingMsg{id: f.checkID, instance: f.instance.Value(), key: f.key.Value(), ex: &steps.Existing{InstanceExists: true, InstanceState: "succeeded", InstancePlan: "integration-flow"}})
+	if !strings.Contains(m.View(), "will be reused") {
+		t.Fatalf("existing instance not flagged:\n%s", m.View())
+	}
+}
+
+func TestForm_ExistingWithOtherPlanBlocks(t *testing.T) {
+	m := newTestModel(t)
+	resize(m, 80, 24)
+	atForm(t, m)
+	f := frm(m)
+	send(m, existingMsg{id: f.checkID, instance: steps.DefaultInstance, key: steps.DefaultKeyName(steps.DefaultInstance),
+		ex: &steps.Existing{InstanceExists: true, InstanceState: "succeeded", InstancePlan: "api"}})
+	send(m, tab, tab, tab, enter)
+	if m.screen() != screenForm {
+		t.Fatal("went on with an instance of another plan")
+	}
+}
+
+func TestForm_SubmitBuildsTarget(t *testing.T) {
+	m := newTestModel(t)
+	resize(m, 80, 24)
+	atForm(t, m)
+	send(m, down) // plan api
+	send(m, enter, enter)
+	send(m, down, space) // tick the role after MonitoringDataRead
+	send(m, enter, enter)
+	if m.screen() != screenReview {
+		t.Fatalf("screen %v, want review", m.screen())
+	}
+	tg := m.c.target
+	if tg.Plan != "api" || tg.Instance != steps.DefaultInstance || tg.Key != steps.DefaultKeyName(steps.DefaultInstance) ||
+		tg.Space != "dev" || tg.OrgID != "org-1" || tg.Subaccount.ID != subQA.ID {
+		t.Fatalf("target %+v", tg)
+	}
+	if len(tg.Roles) != 2 || tg.Roles[0] != "MonitoringDataRead" {
+		t.Fatalf("roles %v, want MonitoringDataRead and the next one", tg.Roles)
+	}
+}
+
+func TestForm_FlagsSkipTheForm(t *testing.T) {
+	m := newTestModel(t, func(o *Options) {
+		o.Prefill.Plan, o.Prefill.Instance, o.Prefill.Key, o.Prefill.Roles = "api", "MY_API", "MY_API-k", []string{"WorkspacePackagesRead"}
+	})
+	resize(m, 80, 24)
+	atCheck(t, m, subQA, reportReady())
+	send(m, enter)
+	cmd := m.apply(whereChosen{runtime: steps.RuntimeOther})
+	send(m, cmd())
+	if m.screen() != screenReview {
+		t.Fatalf("screen %v, want review", m.screen())
+	}
+	if tg := m.c.target; tg.Instance != "MY_API" || tg.Key != "MY_API-k" || tg.Roles[0] != "WorkspacePackagesRead" {
+		t.Fatalf("target %+v", tg)
+	}
+}
+
+func TestForm_UnentitledPlanIsCheckedAgain(t *testing.T) {
+	m := newTestModel(t)
+	resize(m, 80, 24)
+	r := reportReady()
+	r.Plans[1].Entitled = false // api missing, but the first check was for integration-flow
+	atCheck(t, m, subQA, r)
+	send(m, enter)
+	m.apply(whereChosen{runtime: steps.RuntimeCF, org: testOrgs[0], space: testSpaces[1]})
+	send(m, down, enter, enter, enter, enter)
+	if m.screen() != screenCheck || chk(m).plan != "api" {
+		t.Fatalf("screen %v; want a check for plan api", m.screen())
+	}
+	again := reportReady()
+	again.MissingPlans = []string{"api"}
+	send(m, checkDoneMsg{id: chk(m).reqID, report: again})
+	send(m, enter)
+	send(m, enter) // assign
+	send(m, entitleDoneMsg{id: ent(m).reqID})
+	if m.screen() != screenReview || m.c.target.Plan != "api" {
+		t.Fatalf("after entitling: screen %v plan %q", m.screen(), m.c.target.Plan)
+	}
+}

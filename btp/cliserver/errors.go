@@ -90,11 +90,13 @@ func (e *Error) reason() string {
 	add(e.summary)
 	switch {
 	case e.BrokerStatus != 0 || e.BrokerDescription != "":
+		// The broker's words say it all; the CLI server's generic
+		// "Unexpected response code ..." would only add noise.
 		add(fmt.Sprintf("the service broker refused the request (broker status %d): %s", e.BrokerStatus, e.BrokerDescription))
 	default:
 		add(e.Message)
+		add(e.BackendMessage)
 	}
-	add(e.BackendMessage)
 	add(e.ServerMessage)
 	if len(parts) == 0 {
 		if e.BackendStatus != 0 {

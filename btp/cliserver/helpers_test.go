@@ -2,6 +2,7 @@ package cliserver
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -22,21 +23,42 @@ type env struct {
 	rec *recorder
 }
 
-// recorder sees every request the client sends (headers only): it observes
+// recorder sees every request the client sends (headers, URL, body): it observes
 // the real exchange with the simulator, it does not replace it.
 type recorder struct {
-	next http.RoundTripper
-	mu   sync.Mutex
-	reqs []http.Header
-	urls []string
+	next   http.RoundTripper
+	mu     sync.Mutex
+	reqs   []http.Header
+	urls   []string
+	bodies []string
 }
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	body := ""
+	if req.GetBody != nil {
+		if rc, err := req.GetBody(); err == nil {
+			b, _ := io.ReadAll(rc)
+			body = string(b)
+		}
+	}
 	r.mu.Lock()
 	r.reqs = append(r.reqs, req.Header.Clone())
 	r.urls = append(r.urls, req.URL.String())
+	r.bodies = append(r.bodies, body)
 	r.mu.Unlock()
 	return r.next.RoundTrip(req)
+}
+
+func (r *recorder) lastBody() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.bodies[len(r.bodies)-1]
+}
+
+func (r *recorder) lastURL() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.urls[len(r.urls)-1]
 }
 
 func (r *recorder) headers() []http.Header {

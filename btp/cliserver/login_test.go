@@ -61,6 +61,31 @@ func TestLogin_SessionHeadersOnLaterCommands(t *testing.T) {
 	}
 }
 
+func TestWireBodies(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, sim.Config{})
+	_, _ = e.c.Login(ctxT(t), LoginRequest{Subdomain: sim.GASubdomain, User: sim.AdminUser, Password: "a<b>&c"})
+	want := `{"customIdp":"","subdomain":"` + sim.GASubdomain + `","userName":"` + sim.AdminUser + `","password":"a<b>&c"}` + "\n"
+	if got := e.rec.lastBody(); got != want {
+		t.Errorf("login body %q, want %q (exact field names, no HTML escaping)", got, want)
+	}
+	if got := e.rec.lastURL(); got != e.s.CLIServerURL()+"/login/"+ProtocolVersion {
+		t.Errorf("login URL %s", got)
+	}
+	e.admin()
+	ready := e.sub(sim.SubReadySubdomain)
+	if _, err := e.c.ListEntitlements(ctxT(t), "", ready.GUID, "", "it-rt"); err != nil {
+		t.Fatal(err)
+	}
+	want = `{"paramValues":{"globalAccount":"` + sim.GASubdomain + `","subaccountFilter":"` + ready.GUID + `"}}` + "\n"
+	if got := e.rec.lastBody(); got != want {
+		t.Errorf("command body %q, want %q (sorted keys, empty directory omitted)", got, want)
+	}
+	if got := e.rec.lastURL(); got != e.s.CLIServerURL()+"/command/"+ProtocolVersion+"/accounts/entitlement?list" {
+		t.Errorf("command URL %s", got)
+	}
+}
+
 func TestLogin_Failures(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, sim.Config{})

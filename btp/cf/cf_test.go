@@ -510,6 +510,15 @@ func TestTokenRefresh(t *testing.T) {
 			t.Errorf("requests %v", s.Requests())
 		}
 	})
+	t.Run("fresh token rejected too", func(t *testing.T) {
+		s := startSim(t, sim.Config{})
+		c := loggedIn(t, s, sim.AdminUser, sim.AdminPassword)
+		s.Inject(sim.Fault{Kind: sim.FaultTokenExpiry, Match: "cf:GET /v3/organizations", Times: 2})
+		_, err := c.ListOrgs(ctx(t))
+		if !cf.IsLoginRequired(err) || countRequests(s, "cf:GET /v3/organizations") != 2 {
+			t.Fatalf("err = %v, requests %v", err, s.Requests())
+		}
+	})
 	t.Run("refresh rejected", func(t *testing.T) {
 		s := startSim(t, sim.Config{})
 		c := loggedIn(t, s, sim.AdminUser, sim.AdminPassword)

@@ -199,7 +199,10 @@ func (c *Client) cc(ctx context.Context, method, rawURL string, body any) (*resp
 			}
 			return nil, err
 		}
-		if r.status == http.StatusUnauthorized && !reauthed && c.isInvalidToken(r) {
+		if r.status == http.StatusUnauthorized && c.isInvalidToken(r) {
+			if reauthed {
+				return nil, fmt.Errorf("%w: the API rejected even a freshly refreshed token (%v)", ErrLoginRequired, c.ccError(method, u, r))
+			}
 			// The token expired or was revoked early: refresh and retry
 			// once, as go-cfclient does (§2.6).
 			reauthed = true

@@ -26,7 +26,7 @@ func (c *ccReq) parseList(filters ...string) (*listQuery, bool) {
 	valid := append([]string{"page", "per_page", "order_by"}, filters...)
 	var unknown []string
 	for k := range q {
-		if !contains(valid, k) {
+		if !contains(valid, k) && !ignoredParam(k) {
 			unknown = append(unknown, k)
 		}
 	}
@@ -65,12 +65,18 @@ func (c *ccReq) parseList(filters ...string) (*listQuery, bool) {
 		lq.orderBy = v[0]
 		lq.vals.Set("order_by", v[0])
 	}
-	for _, f := range filters {
-		if v, ok := q[f]; ok {
-			lq.vals.Set(f, v[0])
+	for k, v := range q {
+		if contains(filters, k) || ignoredParam(k) {
+			lq.vals.Set(k, v[0])
 		}
 	}
 	return lq, true
+}
+
+// ignoredParam: valid CC parameters the simulator accepts without acting
+// on them (the cf CLI sends include= and fields[...]=, §14).
+func ignoredParam(k string) bool {
+	return k == "include" || k == "label_selector" || strings.HasPrefix(k, "fields[")
 }
 
 // values returns a filter's comma-separated values and whether it was given.

@@ -429,8 +429,10 @@ func TestCCPagination_HrefsAndNullRules(t *testing.T) {
 			t.Errorf("%s: %v %v %q", b.query, code, title, detail)
 		}
 	}
-	if r := call(t, "GET", base+"?per_page=5000", tok, nil); r.status != 200 {
-		t.Errorf("per_page=5000: %d", r.status)
+	for _, ok := range []string{"per_page=5000", "include=organization", "fields%5Borganization%5D=name"} {
+		if r := call(t, "GET", base+"?"+ok, tok, nil); r.status != 200 {
+			t.Errorf("%s: %d", ok, r.status)
+		}
 	}
 }
 

@@ -110,15 +110,11 @@ func (m *formModel) init() tea.Cmd {
 	if m.auto {
 		m.auto = false
 		if t := m.submit(); t != nil {
-			return func() tea.Msg { return autoTransitionMsg{t: t} }
+			return autoTransition(m, t)
 		}
 	}
 	return m.scheduleExisting()
 }
-
-// autoTransitionMsg lets init (which cannot return a transition) finish a
-// screen that flags filled completely.
-type autoTransitionMsg struct{ t transition }
 
 func (m *formModel) planName() string { return m.plan.items[m.plan.cursor].label }
 
@@ -186,8 +182,6 @@ func (m *formModel) target() steps.Target {
 
 func (m *formModel) update(msg tea.Msg) (tea.Cmd, transition) {
 	switch msg := msg.(type) {
-	case autoTransitionMsg:
-		return nil, msg.t
 	case existingDebounceMsg:
 		if msg.id != m.checkID {
 			return nil, nil

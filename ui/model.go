@@ -78,6 +78,11 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.w, m.h = msg.Width, msg.Height
 		m.resize()
 		return m, nil
+	case autoTransitionMsg:
+		if msg.from != m.cur() {
+			return m, nil
+		}
+		return m, m.apply(msg.t)
 	case flowEventsMsg:
 		var cmds []tea.Cmd
 		if r := m.e.opts.Reporter; r != nil {

@@ -239,3 +239,15 @@ func TestGoldensHoldNoSecret(t *testing.T) {
 		t.Fatalf("only %d golden files found", n)
 	}
 }
+
+func TestSignalInterruptKeepsExitMessage(t *testing.T) {
+	m := newTestModel(t)
+	resize(m, 80, 24)
+	atEntitle(t, m)
+	send(m, enter) // assigning
+	err := finish(m.e.opts, m, tea.ErrInterrupted)
+	var ie *InterruptedError
+	if !errors.As(err, &ie) || ie.Screen != "entitle" || !strings.Contains(ie.Pending, "SAP is still assigning") {
+		t.Fatalf("err %v", err)
+	}
+}

@@ -107,3 +107,15 @@ func (formDone) isTransition()         {}
 func (runRequested) isTransition()     {}
 func (provisioned) isTransition()      {}
 func (finished) isTransition()         {}
+
+// autoTransitionMsg lets init (which returns only a Cmd) finish a screen
+// whose questions flags answered completely. from guards against a screen
+// the user already left.
+type autoTransitionMsg struct {
+	from screenModel
+	t    transition
+}
+
+func autoTransition(from screenModel, t transition) tea.Cmd {
+	return func() tea.Msg { return autoTransitionMsg{from: from, t: t} }
+}

@@ -20,6 +20,9 @@ type (
 		id    uint64
 		items []steps.SubaccountInfo
 		err   error
+		// prepared is items sorted and lower-cased for the filter; the load
+		// Cmd does it so Update stays cheap with thousands of rows.
+		prepared []subItem
 	}
 	subaccountResolvedMsg struct {
 		id  uint64
@@ -114,23 +117,38 @@ func (m *subaccountModel) load() tea.Cmd {
 	id, flow, ctx := m.reqID, m.e.flow, m.ctx()
 	return tea.Batch(m.spin.Tick, func() tea.Msg {
 		items, err := flow.Subaccounts(ctx)
-		return subaccountsLoadedMsg{id: id, items: items, err: err}
+		return subaccountsLoadedMsg{id: id, items: items, err: err, prepared: prepareSubs(items)}
 	})
 }
 
-// setItems sorts by name (then path) and resets the filter.
-func (m *subaccountModel) setItems(in []steps.SubaccountInfo) {
+// prepareSubs sorts by name (then path) and lower-cases the filter text.
+func prepareSubs(in []steps.SubaccountInfo) []subItem {
 	items := make([]subItem, len(in))
+	keys := make([]string, len(in))
 	for i, s := range in {
 		items[i] = subItem{info: s, lower: strings.ToLower(s.Name + " " + s.Subdomain + " " + s.Region + " " + s.Path + " " + s.ID)}
+		keys[i] = strings.ToLower(s.Name)
 	}
-	sort.SliceStable(items, func(i, j int) bool {
-		a, b := strings.ToLower(items[i].info.Name), strings.ToLower(items[j].info.Name)
-		if a != b {
-			return a < b
+	idx := make([]int, len(in))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		x, y := idx[a], idx[b]
+		if keys[x] != keys[y] {
+			return keys[x] < keys[y]
 		}
-		return items[i].info.Path < items[j].info.Path
+		return in[x].Path < in[y].Path
 	})
+	out := make([]subItem, len(in))
+	for i, j := range idx {
+		out[i] = items[j]
+	}
+	return out
+}
+
+// setItems shows prepared rows and resets the filter.
+func (m *subaccountModel) setItems(items []subItem) {
 	m.items = items
 	m.query = "\x00" // force a full filter
 	m.applyFilter()
@@ -260,7 +278,10 @@ func (m *subaccountModel) update(msg tea.Msg) (tea.Cmd, transition) {
 			m.err = fmt.Errorf("list subaccounts: %w", msg.err)
 			return nil, nil
 		}
-		m.setItems(msg.items)
+		if msg.prepared == nil && msg.items != nil {
+			msg.prepared = prepareSubs(msg.items) // messages built by hand (tests)
+		}
+		m.setItems(msg.prepared)
 		return nil, nil
 	case tea.KeyMsg:
 		return m.key(msg)

@@ -153,7 +153,11 @@ func finish(opts Options, final tea.Model, err error) error {
 	}
 	if err != nil {
 		if errors.Is(err, tea.ErrInterrupted) || errors.Is(err, tea.ErrProgramKilled) {
-			return &InterruptedError{Screen: "unknown"}
+			ie := &InterruptedError{Screen: "unknown"}
+			if m != nil { // SIGINT from outside: same message as Ctrl+C
+				ie.Screen, ie.Pending = m.screen().String(), m.cur().pending()
+			}
+			return ie
 		}
 		return fmt.Errorf("wizard: %w", err)
 	}

@@ -79,7 +79,10 @@ func (m *whereModel) id() screen { return screenWhere }
 func (m *whereModel) init() tea.Cmd {
 	if m.autoRuntime {
 		m.autoRuntime = false
-		cmd, _ := m.chooseRuntime()
+		cmd, t := m.chooseRuntime()
+		if t != nil {
+			return autoTransition(m, t)
+		}
 		return cmd
 	}
 	return nil

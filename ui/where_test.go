@@ -119,3 +119,17 @@ func TestWhere_FlagsChooseWithoutAsking(t *testing.T) {
 		t.Fatalf("--space: screen %v space %q", m.screen(), m.c.where.space.Name)
 	}
 }
+
+func TestWhere_RuntimeOtherFlagSkipsScreen(t *testing.T) {
+	m := newTestModel(t, func(o *Options) { o.Prefill.Runtime = steps.RuntimeOther })
+	resize(m, 80, 24)
+	atCheck(t, m, subQA, reportReady())
+	cmd := send(m, enter)
+	if cmd == nil {
+		t.Fatal("no Cmd from a screen that flags answered")
+	}
+	send(m, cmd())
+	if m.screen() != screenForm || m.c.where.runtime != steps.RuntimeOther {
+		t.Fatalf("screen %v runtime %q", m.screen(), m.c.where.runtime)
+	}
+}

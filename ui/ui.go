@@ -52,7 +52,7 @@ type Options struct {
 	Clipboard             Clipboard // nil: copying says it is unavailable
 	Browser               Browser   // nil: the SSO URL is only printed
 	// ASCII uses v/!/x glyphs and an ASCII spinner (dumb terminals,
-	// Windows classic console).
+	// Windows classic console). Run turns it on for TERM=dumb.
 	ASCII bool
 	// In and Out default to os.Stdin and os.Stdout.
 	In  io.Reader
@@ -133,6 +133,9 @@ func Run(opts Options) error {
 	}
 	if !isTerminal(opts.In) || !isTerminal(opts.Out) {
 		return ErrNoTerminal
+	}
+	if os.Getenv("TERM") == "dumb" {
+		opts.ASCII = true
 	}
 	p := tea.NewProgram(New(opts), tea.WithInput(opts.In), tea.WithOutput(opts.Out), tea.WithAltScreen())
 	final, err := p.Run()

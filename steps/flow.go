@@ -1,17 +1,13 @@
 package steps
 
-// CONTRACT SKELETON (temporary): the signatures below are the API the UI and
-// headless mode code against. The steps implementer replaces every body;
-// no "not implemented" may remain when the flow issue is closed.
-
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
-)
 
-var errTODO = errors.New("steps: not implemented yet")
+	"github.com/cpikey/cpikey/btp/cliserver"
+	"github.com/cpikey/cpikey/btp/transport"
+)
 
 // Config wires the flow to SAP (or to the simulator).
 type Config struct {
@@ -27,6 +23,11 @@ type Config struct {
 	// PollMin / PollMax bound the polling interval (0: 1s / 10s). Tests and
 	// the simulator use milliseconds.
 	PollMin, PollMax time.Duration
+	// Retry bounds HTTP retries of both clients (zero: the clients' default).
+	Retry transport.RetryPolicy
+	// CFPasscode asks the user for a one-time Cloud Foundry passcode from
+	// passcodeURL when no password is known (SSO, btp CLI session).
+	CFPasscode func(ctx context.Context, passcodeURL string) (string, error)
 }
 
 // Keyring stores client secrets (implemented by steps/keychain).
@@ -35,14 +36,6 @@ type Keyring interface {
 	Get(ctx context.Context, service, account string) (string, error)
 	Delete(ctx context.Context, service, account string) error
 }
-
-// Flow is one consultant's session: logged-in clients and what was learnt.
-type Flow struct {
-	cfg Config
-}
-
-// New returns a flow; nothing is contacted until Login.
-func New(cfg Config) *Flow { return &Flow{cfg: cfg} }
 
 // LoginInput is user/password login (BTP CLI server and CF UAA alike).
 type LoginInput struct {
@@ -70,6 +63,11 @@ type ExistingSession struct {
 // SSOLogin is a started browser login.
 type SSOLogin struct {
 	URL string // to open in the browser (always also printed)
+
+	cli           *cliserver.Client
+	bl            *cliserver.BrowserLogin
+	globalAccount string
+	idp           string
 }
 
 // SubaccountInfo is one row of the subaccount picker.
@@ -91,6 +89,11 @@ type PlanStatus struct {
 	Entitled bool
 	State    string // OK, PROCESSING, ... or "" when absent
 	Category string // from the global account listing (decides enable vs amount)
+	Owned    bool   // the global account (or managing directory) owns the plan
+	// Unlimited and UniqueID come from the listing (enable style, and the
+	// plan's unique identifier when names are ambiguous).
+	Unlimited bool
+	UniqueID  string
 }
 
 // CFEnvironment is the subaccount's Cloud Foundry environment instance.
@@ -106,6 +109,8 @@ type CheckReport struct {
 	CF                      *CFEnvironment // nil when the subaccount has none
 	Items                   []CheckItem
 	MissingPlans            []string // plans Entitle would assign
+	PlanVisible             bool     // the chosen plan is in the marketplace where the instance lives
+	DirectoryID             string   // directory managing the subaccount's entitlements, if any
 }
 
 // Org and Space are Cloud Foundry picks.
@@ -146,6 +151,7 @@ type Result struct {
 	Key         ResourceRef
 	Credentials Credentials
 	Verified    bool
+	VerifyErr   error // why the token check failed, if it did
 	Scopes      []string
 	Keychain    *KeychainRef // nil when not stored
 	KeychainErr error        // why saving failed, if it did
@@ -165,59 +171,3 @@ type Credentials struct {
 
 // KeychainRef locates the stored secret.
 type KeychainRef struct{ Service, Account string }
-
-// Login logs in to the BTP CLI server with user/password.
-func (f *Flow) Login(ctx context.Context, in LoginInput) (*Account, error) { return nil, errTODO }
-
-// FindExistingSession looks for a btp CLI session on this machine.
-func (f *Flow) FindExistingSession() (*ExistingSession, bool) { return nil, false }
-
-// UseExistingSession logs in with the btp CLI session found.
-func (f *Flow) UseExistingSession(ctx context.Context) (*Account, error) { return nil, errTODO }
-
-// StartSSO starts a browser login.
-func (f *Flow) StartSSO(ctx context.Context, globalAccount, idp string) (*SSOLogin, error) {
-	return nil, errTODO
-}
-
-// WaitSSO waits until the browser login completes.
-func (f *Flow) WaitSSO(ctx context.Context, l *SSOLogin) (*Account, error) { return nil, errTODO }
-
-// Subaccounts lists all subaccounts with their directory path.
-func (f *Flow) Subaccounts(ctx context.Context) ([]SubaccountInfo, error) { return nil, errTODO }
-
-// ResolveSubaccount finds a subaccount by display name, GUID or subdomain.
-func (f *Flow) ResolveSubaccount(ctx context.Context, ref string) (SubaccountInfo, error) {
-	return SubaccountInfo{}, errTODO
-}
-
-// Check reports entitlements, CF environment and what is missing.
-func (f *Flow) Check(ctx context.Context, sub SubaccountInfo, plan string, rt Runtime) (*CheckReport, error) {
-	return nil, errTODO
-}
-
-// Entitle assigns report.MissingPlans and waits until they are OK.
-func (f *Flow) Entitle(ctx context.Context, report *CheckReport) error { return errTODO }
-
-// Orgs lists the CF orgs the user can see (logs in to CF on first use).
-func (f *Flow) Orgs(ctx context.Context, env *CFEnvironment) ([]Org, error) { return nil, errTODO }
-
-// Spaces lists the spaces of an org.
-func (f *Flow) Spaces(ctx context.Context, orgID string) ([]Space, error) { return nil, errTODO }
-
-// Existing looks up the instance and key names of t.
-func (f *Flow) Existing(ctx context.Context, t Target) (*Existing, error) { return nil, errTODO }
-
-// Actions describes, for the review screen, exactly what Provision will do.
-func (f *Flow) Actions(ctx context.Context, t Target) ([]string, error) { return nil, errTODO }
-
-// Provision creates (or reuses) instance and key, reveals and verifies the
-// credentials and stores the secret in the keychain unless t.NoKeychain.
-func (f *Flow) Provision(ctx context.Context, t Target) (*Result, error) { return nil, errTODO }
-
-// SaveSecret (re)tries storing the secret in the keychain.
-func (f *Flow) SaveSecret(ctx context.Context, r *Result) error { return errTODO }
-
-// resolveWhere fills t's org and space for the CF runtime from the check
-// report (org of the CF environment unless t.OrgName is set; space t.Space).
-func (f *Flow) resolveWhere(ctx context.Context, report *CheckReport, t *Target) error { return errTODO }

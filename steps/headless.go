@@ -92,6 +92,11 @@ func RunHeadless(ctx context.Context, f *Flow, in HeadlessInput) (*Result, error
 	if err != nil {
 		return nil, err
 	}
+	if in.Runtime == RuntimeCF && report.CF == nil {
+		// Fail before entitling anything: nothing is half-done.
+		return nil, fmt.Errorf("subaccount %s has no Cloud Foundry environment: enable Cloud Foundry in the cockpit "+
+			"(subaccount > Overview > Enable Cloud Foundry), or rerun with --runtime other (Service Manager)", sub.Name)
+	}
 	if len(report.MissingPlans) > 0 {
 		if err := f.Entitle(ctx, report); err != nil {
 			return nil, err

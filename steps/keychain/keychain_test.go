@@ -8,11 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cpikey/cpikey/steps"
 	"github.com/zalando/go-keyring"
 )
-
-var _ steps.Keyring = (*Store)(nil)
 
 const testSecret = "s3cr3t-Cl1ent-S3cret-value$" // distinctive, so leaks are easy to spot
 
@@ -334,8 +331,8 @@ func TestAccountName(t *testing.T) {
 	if got, want := AccountName("acme-dev", "CPI_SAMPLE_INSTANCE", "CPI_SAMPLE_INSTANCE-key"), "acme-dev/CPI_SAMPLE_INSTANCE/CPI_SAMPLE_INSTANCE-key"; got != want {
 		t.Fatalf("AccountName = %q, want %q", got, want)
 	}
-	if Service != "cpikey" || steps.KeychainService != Service {
-		t.Fatalf("Service = %q, steps.KeychainService = %q", Service, steps.KeychainService)
+	if Service != "cpikey" {
+		t.Fatalf("Service = %q", Service)
 	}
 }
 

@@ -1,0 +1,263 @@
+package profile
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"runtime"
+	"strings"
+
+	"github.com/cpikey/cpikey/steps/keychain"
+)
+
+// Export formats.
+const (
+	FormatPostman   = "postman"   // Postman environment JSON; embeds the secret if given
+	FormatEnv       = "env"       // .env (shell-sourceable); embeds the secret if given
+	FormatCurl      = "curl"      // POSIX sh + curl snippet; never embeds the secret
+	FormatTerraform = "terraform" // Terraform configuration; never contains a secret
+)
+
+// Formats lists the export formats in help order.
+var Formats = []string{FormatPostman, FormatEnv, FormatCurl, FormatTerraform}
+
+// EmbedsSecret says whether a format writes the secret passed to Export.
+// The caller should read the secret from the keychain only for these.
+func EmbedsSecret(format string) bool {
+	f, _ := normalize(format)
+	return f == FormatPostman || f == FormatEnv
+}
+
+// Env variable names shared by the env and curl formats, so that sourcing
+// the .env file feeds the curl snippet.
+const (
+	EnvClientID     = "CPI_CLIENT_ID"
+	EnvClientSecret = "CPI_CLIENT_SECRET"
+	EnvTokenURL     = "CPI_TOKEN_URL"
+	EnvURL          = "CPI_URL"
+	EnvEndpoint     = "CPI_ENDPOINT"
+)
+
+// Exporter renders profiles. The zero value targets the running OS.
+type Exporter struct {
+	// GOOS picks how the curl snippet reads the secret from the keychain
+	// (linux & co: secret-tool, darwin: security, windows: none). "" means
+	// runtime.GOOS.
+	GOOS string
+}
+
+// Export writes p in format to w for the running OS; see Exporter.Export.
+func Export(p Profile, format, secret string, w io.Writer) error {
+	return Exporter{}.Export(p, format, secret, w)
+}
+
+// Export writes p in format to w. secret is used only by the postman and
+// env formats (an export the user explicitly asked for is the one place a
+// secret leaves the keychain); "" leaves it out. curl and terraform ignore
+// secret: the snippet reads it at run time, Terraform creates its own key.
+// Nothing is written when p or format is invalid.
+func (e Exporter) Export(p Profile, format, secret string, w io.Writer) error {
+	f, err := normalize(format)
+	if err != nil {
+		return err
+	}
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	if hasControl(secret) && EmbedsSecret(f) {
+		return errors.New("export: the client secret contains a control character; refusing to write it")
+	}
+	var buf bytes.Buffer
+	switch f {
+	case FormatPostman:
+		err = writePostman(&buf, p, secret)
+	case FormatEnv:
+		writeEnv(&buf, p, secret)
+	case FormatCurl:
+		err = writeCurl(&buf, p, e.goos())
+	case FormatTerraform:
+		err = writeTerraform(&buf, p)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+func (e Exporter) goos() string {
+	if e.GOOS != "" {
+		return e.GOOS
+	}
+	return runtime.GOOS
+}
+
+func normalize(format string) (string, error) {
+	f := strings.ToLower(strings.TrimSpace(format))
+	for _, k := range Formats {
+		if f == k {
+			return f, nil
+		}
+	}
+	return "", fmt.Errorf("unknown export format %q (want %s)", format, strings.Join(Formats, ", "))
+}
+
+// WriteFile writes the export of p to path with mode 0600. Without force it
+// never replaces an existing file (O_EXCL; the error matches fs.ErrExist);
+// with force it replaces it atomically. Nothing is created when the export
+// fails.
+func (e Exporter) WriteFile(path string, p Profile, format, secret string, force bool) error {
+	var buf bytes.Buffer
+	if err := e.Export(p, format, secret, &buf); err != nil {
+		return err
+	}
+	if force {
+		if err := writeAtomic(path, buf.Bytes()); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, FileMode)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("export: %s already exists; use --force to overwrite it: %w", path, fs.ErrExist)
+	}
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(path)
+		}
+	}()
+	if runtime.GOOS != "windows" {
+		// The umask may only have narrowed 0600; make it exact.
+		if err := f.Chmod(FileMode); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+	}
+	if _, err := f.Write(buf.Bytes()); err != nil {
+		return fmt.Errorf("export: write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("export: write %s: %w", path, err)
+	}
+	ok = true
+	return nil
+}
+
+// WriteFile writes the export of p for the running OS; see Exporter.WriteFile.
+func WriteFile(path string, p Profile, format, secret string, force bool) error {
+	return Exporter{}.WriteFile(path, p, format, secret, force)
+}
+
+// WriteEnvFile writes p as a .env file (mode 0600), refusing to overwrite an
+// existing file unless force.
+func WriteEnvFile(path string, p Profile, secret string, force bool) error {
+	return WriteFile(path, p, FormatEnv, secret, force)
+}
+
+// ShellQuote quotes s for POSIX sh as one word. Inside single quotes
+// nothing ($, backquote, backslash, !) is special; a single quote in s ends
+// the quoting, is written escaped (\') and the quoting resumes.
+func ShellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// --- postman ---------------------------------------------------------------
+
+type postmanEnv struct {
+	ID            string       `json:"id"`
+	Name          string       `json:"name"`
+	Values        []postmanVar `json:"values"`
+	Scope         string       `json:"_postman_variable_scope"`
+	ExportedUsing string       `json:"_postman_exported_using"`
+}
+
+type postmanVar struct {
+	Key     string `json:"key"`
+	Value   string `json:"value"`
+	Type    string `json:"type"` // "default" or "secret" (masked in Postman's UI)
+	Enabled bool   `json:"enabled"`
+}
+
+// Postman variable names: use them in the request's OAuth 2.0 settings
+// (grant type Client Credentials).
+const (
+	PostmanClientID     = "clientId"
+	PostmanClientSecret = "clientSecret"
+	PostmanTokenURL     = "tokenUrl"
+	PostmanBaseURL      = "baseUrl"
+)
+
+func writePostman(w io.Writer, p Profile, secret string) error {
+	env := postmanEnv{
+		ID:   stableUUID("cpikey-profile:" + p.Name),
+		Name: "cpikey " + p.Name,
+		Values: []postmanVar{
+			{Key: PostmanClientID, Value: p.ClientID, Type: "default", Enabled: true},
+			// Always present so the user sees where it goes; empty unless
+			// the caller passed it.
+			{Key: PostmanClientSecret, Value: secret, Type: "secret", Enabled: true},
+			{Key: PostmanTokenURL, Value: p.TokenURL, Type: "default", Enabled: true},
+			{Key: PostmanBaseURL, Value: p.URL, Type: "default", Enabled: true},
+		},
+		Scope:         "environment",
+		ExportedUsing: "cpikey",
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(env)
+}
+
+// stableUUID is a name-based (version 5 layout) UUID, so exporting the same
+// profile twice gives the same Postman environment id (re-import replaces
+// instead of duplicating).
+func stableUUID(name string) string {
+	h := sha1.Sum([]byte(name))
+	b := h[:16]
+	b[6] = (b[6] & 0x0f) | 0x50
+	b[8] = (b[8] & 0x3f) | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// --- env ---------------------------------------------------------------------
+
+func writeEnv(w *bytes.Buffer, p Profile, secret string) {
+	fmt.Fprintf(w, "# cpikey profile %s\n", p.Name)
+	fmt.Fprintf(w, "# SAP Process Integration Runtime (it-rt), plan %s\n", p.Plan)
+	if secret != "" {
+		w.WriteString("# This file holds the client secret: keep it private (mode 0600) and out of version control.\n")
+	}
+	w.WriteString("# Values are single-quoted for sh. Load with: set -a; . ./.env; set +a\n")
+	fmt.Fprintf(w, "%s=%s\n", EnvClientID, ShellQuote(p.ClientID))
+	if secret != "" {
+		fmt.Fprintf(w, "%s=%s\n", EnvClientSecret, ShellQuote(secret))
+	} else {
+		fmt.Fprintf(w, "# %s is not included: %s\n", EnvClientSecret, secretWhere(p))
+	}
+	fmt.Fprintf(w, "%s=%s\n", EnvTokenURL, ShellQuote(p.TokenURL))
+	fmt.Fprintf(w, "%s=%s\n", EnvURL, ShellQuote(p.URL))
+}
+
+// secretWhere tells where the secret of p is, for comments.
+func secretWhere(p Profile) string {
+	if p.KeychainAccount == "" {
+		return "this profile has no keychain entry (it was saved with --no-keychain)"
+	}
+	return fmt.Sprintf("it is in the keychain (service %s, account %s)", p.keychainService(), p.KeychainAccount)
+}
+
+func (p Profile) keychainService() string {
+	if p.KeychainService != "" {
+		return p.KeychainService
+	}
+	return keychain.Service
+}

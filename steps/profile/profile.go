@@ -1,0 +1,174 @@
+// Package profile is what cpikey keeps after the wizard: a profile per
+// revealed service key (the non-secret facts, in a JSON file under the
+// user's config directory) and the export formats built from it (Postman
+// environment, .env, curl snippet, Terraform configuration).
+//
+// The client secret is never part of a Profile: it lives only in the OS
+// keychain (steps/keychain). An export that needs it (postman, env) gets it
+// as an explicit argument from the caller, who read it from the keychain
+// because the user asked for that export.
+package profile
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+	"unicode"
+
+	"github.com/cpikey/cpikey/steps"
+	"github.com/cpikey/cpikey/steps/keychain"
+)
+
+// Profile is one stored service key without its secret. There is
+// deliberately no field for the client secret.
+type Profile struct {
+	Name          string        `json:"name"`
+	GlobalAccount string        `json:"globalAccount,omitempty"` // global account subdomain (Terraform provider "btp")
+	Subaccount    Subaccount    `json:"subaccount"`
+	Runtime       steps.Runtime `json:"runtime"`
+	Org           string        `json:"org,omitempty"`
+	OrgID         string        `json:"orgId,omitempty"`
+	Space         string        `json:"space,omitempty"`
+	SpaceID       string        `json:"spaceId,omitempty"`
+	CFAPIURL      string        `json:"cfApiUrl,omitempty"` // Cloud Foundry API endpoint, when known
+	Plan          string        `json:"plan"`
+	Instance      Ref           `json:"instance"`
+	Key           Ref           `json:"key"`
+	ClientID      string        `json:"clientid"`
+	TokenURL      string        `json:"tokenurl"`
+	URL           string        `json:"url"`
+	Roles         []string      `json:"roles,omitempty"`
+	// KeychainService/KeychainAccount locate the secret; both empty when it
+	// was not stored (--no-keychain or the keychain failed).
+	KeychainService string    `json:"keychainService,omitempty"`
+	KeychainAccount string    `json:"keychainAccount,omitempty"`
+	CreatedAt       time.Time `json:"createdAt"`
+}
+
+// Subaccount identifies the BTP subaccount.
+type Subaccount struct {
+	ID        string `json:"id"`
+	Name      string `json:"name,omitempty"`
+	Subdomain string `json:"subdomain"`
+	Region    string `json:"region,omitempty"`
+}
+
+// Ref names a service instance or key.
+type Ref struct {
+	Name   string `json:"name"`
+	ID     string `json:"id,omitempty"`
+	Reused bool   `json:"reused,omitempty"` // cpikey found it instead of creating it
+}
+
+// DefaultName is a profile's name unless the user picks one:
+// <subaccount subdomain>/<instance>/<key>, the same string as the keychain
+// account, so one name finds both.
+func DefaultName(subaccountSubdomain, instance, key string) string {
+	return keychain.AccountName(subaccountSubdomain, instance, key)
+}
+
+// FromResult builds the profile of a successful run. r.Credentials.ClientSecret
+// is ignored on purpose. Fields the result leaves empty are taken from t.
+// GlobalAccount and CFAPIURL are not known to either; the caller sets them.
+func FromResult(r *steps.Result, t steps.Target, now time.Time) Profile {
+	if r == nil {
+		r = &steps.Result{}
+	}
+	p := Profile{
+		Subaccount: Subaccount{
+			ID:        or(r.Subaccount.ID, t.Subaccount.ID),
+			Name:      or(r.Subaccount.Name, t.Subaccount.Name),
+			Subdomain: or(r.Subaccount.Subdomain, t.Subaccount.Subdomain),
+			Region:    or(r.Subaccount.Region, t.Subaccount.Region),
+		},
+		Runtime:   steps.Runtime(or(string(r.Runtime), string(t.Runtime))),
+		Org:       or(r.Org, t.OrgName),
+		OrgID:     t.OrgID,
+		Space:     or(r.Space, t.Space),
+		SpaceID:   t.SpaceID,
+		Plan:      or(r.Plan, t.Plan),
+		Instance:  Ref{Name: or(r.Instance.Name, t.Instance), ID: r.Instance.ID, Reused: r.Instance.Reused},
+		Key:       Ref{Name: or(r.Key.Name, t.Key), ID: r.Key.ID, Reused: r.Key.Reused},
+		ClientID:  r.Credentials.ClientID,
+		TokenURL:  r.Credentials.TokenURL,
+		URL:       r.Credentials.URL,
+		Roles:     slices.Clone(t.Roles),
+		CreatedAt: now.UTC(),
+	}
+	if r.Keychain != nil {
+		p.KeychainService, p.KeychainAccount = r.Keychain.Service, r.Keychain.Account
+	}
+	p.Name = DefaultName(p.Subaccount.Subdomain, p.Instance.Name, p.Key.Name)
+	return p
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// MaxNameLen bounds a profile name.
+const MaxNameLen = 256
+
+// Validate checks what every export relies on: a usable name and no
+// control characters anywhere (values end up in shell scripts, .env
+// comments and HCL). Errors name the field, never its value.
+func (p Profile) Validate() error {
+	if p.Name == "" {
+		return errors.New("profile: the name is empty")
+	}
+	if len(p.Name) > MaxNameLen {
+		return fmt.Errorf("profile: the name is longer than %d bytes", MaxNameLen)
+	}
+	fields := []struct{ name, val string }{
+		{"name", p.Name}, {"globalAccount", p.GlobalAccount},
+		{"subaccount.id", p.Subaccount.ID}, {"subaccount.name", p.Subaccount.Name},
+		{"subaccount.subdomain", p.Subaccount.Subdomain}, {"subaccount.region", p.Subaccount.Region},
+		{"runtime", string(p.Runtime)}, {"org", p.Org}, {"orgId", p.OrgID}, {"space", p.Space},
+		{"spaceId", p.SpaceID}, {"cfApiUrl", p.CFAPIURL}, {"plan", p.Plan},
+		{"instance.name", p.Instance.Name}, {"instance.id", p.Instance.ID},
+		{"key.name", p.Key.Name}, {"key.id", p.Key.ID},
+		{"clientid", p.ClientID}, {"tokenurl", p.TokenURL}, {"url", p.URL},
+		{"keychainService", p.KeychainService}, {"keychainAccount", p.KeychainAccount},
+	}
+	for i, r := range p.Roles {
+		fields = append(fields, struct{ name, val string }{fmt.Sprintf("roles[%d]", i), r})
+	}
+	for _, f := range fields {
+		if hasControl(f.val) {
+			return fmt.Errorf("profile %q: field %s contains a control character", safeName(p.Name), f.name)
+		}
+	}
+	return nil
+}
+
+func hasControl(s string) bool {
+	for _, r := range s {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return true
+		}
+	}
+	return false
+}
+
+// safeName is p.Name fit for an error message even when Validate rejected it.
+func safeName(s string) string {
+	if !hasControl(s) && len(s) <= MaxNameLen {
+		return s
+	}
+	out := []rune{}
+	for _, r := range s {
+		if len(out) >= 64 {
+			out = append(out, '…')
+			break
+		}
+		if unicode.IsControl(r) {
+			r = '?'
+		}
+		out = append(out, r)
+	}
+	return string(out)
+}

@@ -1,0 +1,332 @@
+package profile
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// FileName is the profile file inside the store directory.
+const FileName = "profiles.json"
+
+// Modes of the store. Windows ignores them (ACLs of the user profile apply).
+const (
+	DirMode  fs.FileMode = 0o700
+	FileMode fs.FileMode = 0o600
+)
+
+// fileVersion is the on-disk format; a newer file is refused rather than
+// rewritten without the fields this build does not know.
+const fileVersion = 1
+
+// maxFileSize bounds what Load reads; a profile is well under 2 KB.
+const maxFileSize = 8 << 20
+
+// ErrNotFound is matched (errors.Is) by every "no such profile" error.
+var ErrNotFound = errors.New("profile not found")
+
+// ErrNoProfiles means the store holds no profile at all.
+var ErrNoProfiles = errors.New("no profile yet: run cpikey (or cpikey --yes) first")
+
+// NotFoundError is returned for a name that is not stored.
+type NotFoundError struct {
+	Name  string
+	Known []string // names that exist, sorted
+}
+
+func (e *NotFoundError) Error() string {
+	if len(e.Known) == 0 {
+		return fmt.Sprintf("no profile %q: %v", e.Name, ErrNoProfiles)
+	}
+	return fmt.Sprintf("no profile %q; known profiles: %s", e.Name, strings.Join(e.Known, ", "))
+}
+
+// Is makes errors.Is(err, ErrNotFound) true.
+func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
+
+// AmbiguousError is returned by Resolve("") when several profiles are
+// equally recent, so none can be picked.
+type AmbiguousError struct {
+	Names []string // the candidates, sorted
+}
+
+func (e *AmbiguousError) Error() string {
+	return "several profiles are equally recent; name one of: " + strings.Join(e.Names, ", ")
+}
+
+// Store is the profile file in one directory. It is safe for concurrent use
+// within a process; two processes saving at the same moment can lose one
+// update (never corrupt the file: writes are atomic renames).
+type Store struct {
+	dir string
+	mu  sync.Mutex
+}
+
+type fileData struct {
+	Version  int       `json:"version"`
+	Profiles []Profile `json:"profiles"`
+}
+
+// Open returns the store in dir; "" means os.UserConfigDir()/cpikey.
+// Nothing is created until Save. An existing directory or file with looser
+// permissions than 0700/0600 is tightened on the way (best effort here,
+// enforced by Save).
+func Open(dir string) (*Store, error) {
+	if dir == "" {
+		base, err := os.UserConfigDir()
+		if err != nil {
+			return nil, fmt.Errorf("profile: find the user config directory: %w", err)
+		}
+		dir = filepath.Join(base, "cpikey")
+	}
+	s := &Store{dir: dir}
+	_ = s.tighten()
+	return s, nil
+}
+
+// Dir is the store's directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Path is the profile file.
+func (s *Store) Path() string { return filepath.Join(s.dir, FileName) }
+
+// Save adds p, or replaces the stored profile of the same name.
+func (s *Store) Save(p Profile) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	all, err := s.read()
+	if err != nil {
+		return err
+	}
+	p.Roles = slices.Clone(p.Roles)
+	if i := index(all, p.Name); i >= 0 {
+		all[i] = p
+	} else {
+		all = append(all, p)
+	}
+	return s.write(all)
+}
+
+// Load returns the profile called name.
+func (s *Store) Load(name string) (Profile, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	all, err := s.read()
+	if err != nil {
+		return Profile{}, err
+	}
+	if i := index(all, name); i >= 0 {
+		return all[i], nil
+	}
+	return Profile{}, &NotFoundError{Name: name, Known: names(all)}
+}
+
+// List returns every profile, sorted by name.
+func (s *Store) List() ([]Profile, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.read()
+}
+
+// Delete removes the profile called name (not its keychain entry: the
+// caller deletes that with p.KeychainService/p.KeychainAccount).
+func (s *Store) Delete(name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	all, err := s.read()
+	if err != nil {
+		return err
+	}
+	i := index(all, name)
+	if i < 0 {
+		return &NotFoundError{Name: name, Known: names(all)}
+	}
+	return s.write(slices.Delete(all, i, i+1))
+}
+
+// Resolve finds the profile a command means: the one called name, or for
+// name "" the only profile, or else the most recently created one. It fails
+// with ErrNoProfiles when there is none and with *AmbiguousError when the
+// most recent is not unique.
+func (s *Store) Resolve(name string) (Profile, error) {
+	if name != "" {
+		return s.Load(name)
+	}
+	all, err := s.List()
+	if err != nil {
+		return Profile{}, err
+	}
+	if len(all) == 0 {
+		return Profile{}, ErrNoProfiles
+	}
+	best := []Profile{all[0]}
+	for _, p := range all[1:] {
+		switch c := p.CreatedAt.Compare(best[0].CreatedAt); {
+		case c > 0:
+			best = []Profile{p}
+		case c == 0:
+			best = append(best, p)
+		}
+	}
+	if len(best) > 1 {
+		return Profile{}, &AmbiguousError{Names: names(best)}
+	}
+	return best[0], nil
+}
+
+func index(all []Profile, name string) int {
+	return slices.IndexFunc(all, func(p Profile) bool { return p.Name == name })
+}
+
+func names(all []Profile) []string {
+	out := make([]string, len(all))
+	for i, p := range all {
+		out[i] = p.Name
+	}
+	slices.Sort(out)
+	return out
+}
+
+// read returns the stored profiles sorted by name; a missing file is an
+// empty store.
+func (s *Store) read() ([]Profile, error) {
+	f, err := os.Open(s.Path())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("profile: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("profile: read %s: %w", s.Path(), err)
+	}
+	if len(b) > maxFileSize {
+		return nil, fmt.Errorf("profile: %s is larger than %d bytes; move it away and run cpikey again", s.Path(), maxFileSize)
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, nil
+	}
+	var d fileData
+	if err := json.Unmarshal(b, &d); err != nil {
+		return nil, fmt.Errorf("profile: %s is not valid JSON (%v); fix or move it away", s.Path(), err)
+	}
+	if d.Version > fileVersion {
+		return nil, fmt.Errorf("profile: %s was written by a newer cpikey (format %d, this one knows %d); update cpikey", s.Path(), d.Version, fileVersion)
+	}
+	slices.SortFunc(d.Profiles, func(a, b Profile) int { return strings.Compare(a.Name, b.Name) })
+	return d.Profiles, nil
+}
+
+func (s *Store) write(all []Profile) error {
+	slices.SortFunc(all, func(a, b Profile) int { return strings.Compare(a.Name, b.Name) })
+	if all == nil {
+		all = []Profile{}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(fileData{Version: fileVersion, Profiles: all}); err != nil {
+		return fmt.Errorf("profile: encode: %w", err)
+	}
+	if err := os.MkdirAll(s.dir, DirMode); err != nil {
+		return fmt.Errorf("profile: create %s: %w", s.dir, err)
+	}
+	if err := s.tighten(); err != nil {
+		return err
+	}
+	if err := writeAtomic(s.Path(), buf.Bytes()); err != nil {
+		return fmt.Errorf("profile: %w", err)
+	}
+	return nil
+}
+
+// tighten removes group/other permissions from an existing store directory
+// and profile file.
+func (s *Store) tighten() error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	for _, c := range []struct {
+		path string
+		mode fs.FileMode
+	}{{s.dir, DirMode}, {s.Path(), FileMode}} {
+		st, err := os.Lstat(c.path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("profile: %w", err)
+		}
+		if st.Mode()&fs.ModeSymlink != 0 {
+			continue // not ours to chmod; writeAtomic replaces the link itself
+		}
+		if st.Mode().Perm()&^c.mode != 0 {
+			if err := os.Chmod(c.path, c.mode); err != nil {
+				return fmt.Errorf("profile: restrict permissions of %s: %w", c.path, err)
+			}
+		}
+	}
+	return nil
+}
+
+// writeAtomic writes data to a new 0600 file next to path and renames it
+// over path, so readers see the old or the new file, never half of one.
+func writeAtomic(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if runtime.GOOS != "windows" {
+		if err = f.Chmod(FileMode); err != nil {
+			return err
+		}
+	}
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return err
+	}
+	syncDir(dir)
+	return nil
+}
+
+// syncDir makes a rename durable where the OS supports it (best effort).
+func syncDir(dir string) {
+	if runtime.GOOS == "windows" {
+		return
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync() //nolint:errcheck
+		d.Close()
+	}
+}

@@ -1,0 +1,215 @@
+package steps
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/cpikey/cpikey/btp/itrt"
+	"github.com/cpikey/cpikey/btp/oauth"
+	"github.com/cpikey/cpikey/steps/keychain"
+)
+
+var _ Keyring = (*keychain.Store)(nil)
+
+// instanceParams are the it-rt provisioning parameters, in the order SAP's
+// procedure shows them.
+type instanceParams struct {
+	Roles        []string `json:"roles"`
+	GrantTypes   []string `json:"grant-types"`
+	RedirectURIs []string `json:"redirect-uris"`
+}
+
+// InstanceParameters renders the exact JSON sent when creating the instance:
+// {"roles":[...],"grant-types":["client_credentials"],"redirect-uris":[]}.
+func InstanceParameters(roles []string) json.RawMessage {
+	if roles == nil {
+		roles = []string{}
+	}
+	b, _ := json.Marshal(instanceParams{Roles: roles, GrantTypes: []string{"client_credentials"}, RedirectURIs: []string{}})
+	return b
+}
+
+// KeyParameters is the JSON sent when creating a ClientId/Secret key.
+var KeyParameters = json.RawMessage(`{"key-type":"client_id_secret"}`)
+
+// FailedInstanceError: an instance of that name exists but its creation
+// failed; the user decides whether to recreate it.
+type FailedInstanceError struct {
+	Name, Reason string
+}
+
+func (e *FailedInstanceError) Error() string {
+	return fmt.Sprintf("instance %q exists but its creation failed: %s. Recreate it (the wizard offers this; or delete it in the cockpit and rerun), or choose another --instance name",
+		e.Name, firstNonEmpty(e.Reason, "no reason given"))
+}
+
+// BrokerError: the it-rt service broker refused to provision or bind.
+type BrokerError struct {
+	What, Text string
+	Err        error
+}
+
+func (e *BrokerError) Error() string {
+	return fmt.Sprintf("%s failed in the it-rt service broker: %s. If it says the tenant is not provisioned, "+
+		"activate the Cloud Integration capability in SAP Integration Suite (needs the Integration_Provisioner role collection), then rerun cpikey",
+		e.What, e.Text)
+}
+
+func (e *BrokerError) Unwrap() error { return e.Err }
+
+func (f *Flow) validateTarget(t Target) error {
+	if err := ValidateName("instance", t.Instance); err != nil {
+		return &UsageError{Msg: err.Error()}
+	}
+	if err := ValidateName("key", t.Key); err != nil {
+		return &UsageError{Msg: err.Error()}
+	}
+	if err := ValidateRoles(t.Plan, t.Roles); err != nil {
+		return &UsageError{Msg: err.Error()}
+	}
+	if t.Runtime == RuntimeCF && t.SpaceID == "" && (t.OrgID == "" || t.Space == "") {
+		return &UsageError{Msg: "no Cloud Foundry org and space chosen"}
+	}
+	return nil
+}
+
+// keychainAccount names the keychain entry of a key.
+func keychainAccount(t Target) string {
+	return keychain.AccountName(t.Subaccount.Subdomain, t.Instance, t.Key)
+}
+
+// Existing looks up the instance and key names of t.
+func (f *Flow) Existing(ctx context.Context, t Target) (*Existing, error) {
+	if t.Runtime == RuntimeOther {
+		return f.existingSM(ctx, t)
+	}
+	return f.existingCF(ctx, t)
+}
+
+// Actions describes, for the review screen, exactly what Provision will do.
+func (f *Flow) Actions(ctx context.Context, t Target) ([]string, error) {
+	if err := f.validateTarget(t); err != nil {
+		return nil, err
+	}
+	ex, err := f.Existing(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	where := "in the Service Manager of subaccount " + t.Subaccount.Name
+	if t.Runtime == RuntimeCF {
+		where = fmt.Sprintf("in space %s of org %s", t.Space, t.OrgName)
+	}
+	var out []string
+	switch {
+	case ex.InstanceExists && ex.InstanceState == "failed":
+		out = append(out, fmt.Sprintf("Recreate failed instance %s (it-rt/%s) %s", t.Instance, t.Plan, where))
+	case ex.InstanceExists:
+		out = append(out, fmt.Sprintf("Reuse instance %s (it-rt/%s, %s) %s", t.Instance, ex.InstancePlan, ex.InstanceState, where))
+	default:
+		out = append(out, fmt.Sprintf("Create instance %s: it-rt/%s %s with parameters %s", t.Instance, t.Plan, where, InstanceParameters(t.Roles)))
+	}
+	if ex.KeyExists {
+		out = append(out, fmt.Sprintf("Reuse service key %s", t.Key))
+	} else {
+		out = append(out, fmt.Sprintf("Create service key %s with parameters %s", t.Key, KeyParameters))
+	}
+	out = append(out, "Read clientid, clientsecret, tokenurl and url, and fetch a token to prove they work")
+	if !t.NoKeychain && f.cfg.Keyring != nil {
+		out = append(out, fmt.Sprintf("Save the client secret in the OS keychain (service %q, account %q)", KeychainService, keychainAccount(t)))
+	}
+	return out, nil
+}
+
+// Provision creates (or reuses) instance and key, reveals and verifies the
+// credentials and stores the secret in the keychain unless t.NoKeychain.
+// Every step looks up what exists first, so a rerun after a failure or a
+// cancellation completes the work without duplicates.
+func (f *Flow) Provision(ctx context.Context, t Target) (*Result, error) {
+	if err := f.validateTarget(t); err != nil {
+		return nil, f.fail(StepInstance, err)
+	}
+	res := &Result{Subaccount: t.Subaccount, Runtime: t.Runtime, Org: t.OrgName, Space: t.Space, Plan: t.Plan}
+	var raw json.RawMessage
+	var err error
+	if t.Runtime == RuntimeOther {
+		res.Org, res.Space = "", ""
+		raw, err = f.provisionSM(ctx, t, res)
+	} else {
+		raw, err = f.provisionCF(ctx, t, res)
+	}
+	if err != nil {
+		return nil, err
+	}
+	f.report(Event{Step: StepReveal, Kind: EventStarted, Message: "Reading the credentials of " + t.Key})
+	creds, err := ParseCredentials(t.Key, raw)
+	if err != nil {
+		return nil, f.fail(StepReveal, err)
+	}
+	res.Credentials = creds
+	f.report(Event{Step: StepReveal, Kind: EventDone, Message: "Credentials of " + t.Key + " read (clientid " + creds.ClientID + ")"})
+	f.verify(ctx, t, res)
+	if !t.NoKeychain && f.cfg.Keyring != nil {
+		if err := f.SaveSecret(ctx, res); err != nil {
+			res.KeychainErr = err
+		}
+	} else {
+		f.report(Event{Step: StepKeychain, Kind: EventSkipped, Message: "Not saving the secret in the OS keychain (--no-keychain)"})
+	}
+	return res, nil
+}
+
+// verify fetches a token with the credentials and checks the scope.
+func (f *Flow) verify(ctx context.Context, t Target, res *Result) {
+	f.report(Event{Step: StepVerify, Kind: EventStarted, Message: "Fetching a token from " + res.Credentials.TokenURL})
+	info, err := oauth.Verify(ctx, f.cfg.HTTPClient, oauth.Credentials{ClientID: res.Credentials.ClientID,
+		ClientSecret: res.Credentials.ClientSecret, TokenURL: res.Credentials.TokenURL})
+	if err != nil {
+		f.report(Event{Step: StepVerify, Kind: EventFailed, Message: "The credentials did not yield a token: " + err.Error(), Err: err})
+		res.VerifyErr = err
+		return
+	}
+	res.Scopes = info.Scopes
+	wantSend := t.Plan == itrt.PlanIntegrationFlow && contains(t.Roles, DefaultRole)
+	if wantSend && !info.HasScopeSuffix("."+DefaultRole) {
+		err := fmt.Errorf("the token has no scope ending in .%s (scopes: %s); check the instance's roles", DefaultRole, strings.Join(info.Scopes, " "))
+		res.VerifyErr = err
+		f.report(Event{Step: StepVerify, Kind: EventFailed, Message: err.Error(), Err: err})
+		return
+	}
+	res.Verified = true
+	msg := "Token fetched"
+	if wantSend {
+		msg += "; scope ." + DefaultRole + " present"
+	}
+	f.report(Event{Step: StepVerify, Kind: EventDone, Message: msg})
+}
+
+// SaveSecret (re)tries storing the secret in the keychain.
+func (f *Flow) SaveSecret(ctx context.Context, r *Result) error {
+	if f.cfg.Keyring == nil {
+		return errors.New("no keychain configured")
+	}
+	account := keychain.AccountName(r.Subaccount.Subdomain, r.Instance.Name, r.Key.Name)
+	f.report(Event{Step: StepKeychain, Kind: EventStarted, Message: "Saving the client secret in the OS keychain"})
+	if err := f.cfg.Keyring.Set(ctx, KeychainService, account, r.Credentials.ClientSecret); err != nil {
+		err = fmt.Errorf("the client secret was not saved in the OS keychain: %w", err)
+		r.KeychainErr = err
+		f.report(Event{Step: StepKeychain, Kind: EventFailed, Message: err.Error(), Err: err})
+		return err
+	}
+	r.Keychain, r.KeychainErr = &KeychainRef{Service: KeychainService, Account: account}, nil
+	f.report(Event{Step: StepKeychain, Kind: EventDone, Message: fmt.Sprintf("Client secret saved in the OS keychain (service %q, account %q)", KeychainService, account)})
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

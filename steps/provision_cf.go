@@ -1,0 +1,268 @@
+package steps
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cpikey/cpikey/btp/cf"
+	"github.com/cpikey/cpikey/btp/itrt"
+)
+
+func (f *Flow) existingCF(ctx context.Context, t Target) (*Existing, error) {
+	c, err := f.cfFor(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.cfSpace(ctx, c, &t); err != nil {
+		return nil, err
+	}
+	ex := &Existing{}
+	inst, err := c.FindInstance(ctx, t.Instance, t.SpaceID)
+	if err != nil || inst == nil {
+		return ex, err
+	}
+	ex.InstanceExists, ex.InstanceState = true, inst.LastOperation.State
+	ex.InstancePlan = t.Plan
+	if plan, err := c.FindPlan(ctx, itrt.Service, t.Plan, t.SpaceID); err == nil && (plan == nil || plan.GUID != inst.PlanGUID) {
+		ex.InstancePlan = "another plan"
+	}
+	k, err := c.FindKey(ctx, t.Key, inst.GUID)
+	if err != nil {
+		return ex, err
+	}
+	ex.KeyExists = k != nil
+	return ex, nil
+}
+
+func (f *Flow) cfSpace(ctx context.Context, c *cf.Client, t *Target) error {
+	if t.SpaceID != "" {
+		return nil
+	}
+	s, err := c.GetSpaceByName(ctx, t.OrgID, t.Space)
+	if err != nil {
+		return fmt.Errorf("space %q in org %s: %w", t.Space, t.OrgName, err)
+	}
+	t.SpaceID = s.GUID
+	return nil
+}
+
+func (f *Flow) cfPoll() cf.PollInterval {
+	min, max := f.pollIntervals()
+	return cf.PollInterval{Min: min, Max: max}
+}
+
+// notSpaceDeveloper explains a 403 from Cloud Foundry.
+func notSpaceDeveloper(t Target, err error) error {
+	return fmt.Errorf("you are not a Space Developer in space %s of org %s, which creating it-rt instances and keys requires: "+
+		"ask an Org Manager to add you (cockpit: Cloud Foundry > Spaces > %s > Members, or `cf set-space-role <user> %s %s SpaceDeveloper`), then rerun cpikey: %w",
+		t.Space, t.OrgName, t.Space, t.OrgName, t.Space, err)
+}
+
+func (f *Flow) provisionCF(ctx context.Context, t Target, res *Result) (json.RawMessage, error) {
+	c, err := f.cfFor(ctx, t)
+	if err != nil {
+		return nil, f.fail(StepInstance, err)
+	}
+	if err := f.cfSpace(ctx, c, &t); err != nil {
+		return nil, f.fail(StepInstance, err)
+	}
+	inst, err := f.cfInstance(ctx, c, t, res)
+	if err != nil {
+		return nil, f.fail(StepInstance, err)
+	}
+	res.Instance.ID = inst.GUID
+	raw, err := f.cfKey(ctx, c, t, inst, res)
+	if err != nil {
+		return nil, f.fail(StepKey, err)
+	}
+	return raw, nil
+}
+
+func (f *Flow) cfInstance(ctx context.Context, c *cf.Client, t Target, res *Result) (*cf.Instance, error) {
+	res.Instance.Name = t.Instance
+	f.report(Event{Step: StepInstance, Kind: EventStarted, Message: fmt.Sprintf("Instance %s in space %s", t.Instance, t.Space)})
+	plan, err := c.FindPlan(ctx, itrt.Service, t.Plan, t.SpaceID)
+	if err != nil {
+		return nil, err
+	}
+	if plan == nil {
+		return nil, fmt.Errorf("plan it-rt/%s is not in the marketplace of space %s (org %s) although the entitlement check passed: "+
+			"it can take a minute after entitling; if it persists, check in the cockpit that the plan is entitled to subaccount %s and that the org's quota allows paid plans, then rerun",
+			t.Plan, t.Space, t.OrgName, t.Subaccount.Name)
+	}
+	inst, err := c.FindInstance(ctx, t.Instance, t.SpaceID)
+	if err != nil {
+		return nil, err
+	}
+	if inst != nil {
+		if inst.PlanGUID != plan.GUID {
+			return nil, fmt.Errorf("an instance named %q already exists in space %s with another plan than it-rt/%s; choose another instance name (--instance) or delete it in the cockpit", t.Instance, t.Space, t.Plan)
+		}
+		switch inst.LastOperation.State {
+		case cf.StateSucceeded:
+			res.Instance.Reused = true
+			f.report(Event{Step: StepInstance, Kind: EventReused, Message: "Instance " + t.Instance + " already exists"})
+			return inst, nil
+		case cf.StateFailed:
+			if !t.RecreateFailed {
+				return nil, &FailedInstanceError{Name: t.Instance, Reason: inst.LastOperation.Description}
+			}
+			// Cloud Foundry replaces a failed instance of the same name.
+		default:
+			res.Instance.Reused = true
+			return f.cfWaitInstance(ctx, c, t, inst.GUID)
+		}
+	}
+	jobURL, err := c.CreateInstance(ctx, t.Instance, t.SpaceID, plan.GUID, InstanceParameters(t.Roles))
+	if err != nil {
+		var apiErr *cf.Error
+		switch {
+		case cf.IsNotAuthorized(err):
+			return nil, notSpaceDeveloper(t, err)
+		case cf.IsNameTaken(err), !errors.As(err, &apiErr):
+			// Someone (or our own lost request) created it meanwhile.
+			if again, lerr := c.FindInstance(ctx, t.Instance, t.SpaceID); lerr == nil && again != nil {
+				res.Instance.Reused = true
+				return f.cfWaitInstance(ctx, c, t, again.GUID)
+			}
+		}
+		return nil, fmt.Errorf("create instance %s: %w", t.Instance, err)
+	}
+	if err := f.cfWaitJob(ctx, c, StepInstance, "Creating instance "+t.Instance, jobURL); err != nil {
+		return nil, err
+	}
+	inst, err = c.FindInstance(ctx, t.Instance, t.SpaceID)
+	if err != nil || inst == nil {
+		return nil, fmt.Errorf("instance %s was created but cannot be read back: %v", t.Instance, err)
+	}
+	f.report(Event{Step: StepInstance, Kind: EventDone, Message: "Instance " + t.Instance + " created"})
+	return inst, nil
+}
+
+// cfWaitJob waits for a job, reporting its state; a FAILED job becomes a
+// BrokerError with the broker's words.
+func (f *Flow) cfWaitJob(ctx context.Context, c *cf.Client, step Step, what, jobURL string) error {
+	ctx, cancel := context.WithTimeout(ctx, f.timeout())
+	defer cancel()
+	start := time.Now()
+	job, err := c.WaitJob(ctx, jobURL, f.cfPoll(), func(j cf.Job) {
+		f.report(Event{Step: step, Kind: EventWaiting, Message: what, State: j.State, Elapsed: time.Since(start)})
+	})
+	if err != nil {
+		var failed *cf.JobFailedError
+		if errors.As(err, &failed) {
+			return &BrokerError{What: what, Text: firstNonEmpty(failed.Detail(), err.Error()), Err: err}
+		}
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+			state := ""
+			if job != nil {
+				state = job.State
+			}
+			return &TimeoutError{What: what, After: f.timeout(), State: state}
+		}
+		return err
+	}
+	return nil
+}
+
+// cfWaitInstance waits for an instance whose creation is in progress.
+func (f *Flow) cfWaitInstance(ctx context.Context, c *cf.Client, t Target, guid string) (*cf.Instance, error) {
+	var inst *cf.Instance
+	what := "Waiting for instance " + t.Instance
+	err := f.poll(ctx, StepInstance, what, f.timeout(), 1, func(ctx context.Context) (pollResult, error) {
+		var err error
+		if inst, err = c.GetInstance(ctx, guid); err != nil {
+			return pollResult{}, err
+		}
+		switch inst.LastOperation.State {
+		case cf.StateSucceeded:
+			return pollResult{Done: true}, nil
+		case cf.StateFailed:
+			return pollResult{}, &BrokerError{What: "Creating instance " + t.Instance, Text: firstNonEmpty(inst.LastOperation.Description, "failed")}
+		}
+		return pollResult{State: inst.LastOperation.State}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	f.report(Event{Step: StepInstance, Kind: EventReused, Message: "Instance " + t.Instance + " finished provisioning"})
+	return inst, nil
+}
+
+func (f *Flow) cfKey(ctx context.Context, c *cf.Client, t Target, inst *cf.Instance, res *Result) (json.RawMessage, error) {
+	res.Key.Name = t.Key
+	f.report(Event{Step: StepKey, Kind: EventStarted, Message: "Service key " + t.Key})
+	k, err := c.FindKey(ctx, t.Key, inst.GUID)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case k != nil && k.LastOperation.State == cf.StateSucceeded:
+		res.Key.Reused = true
+		f.report(Event{Step: StepKey, Kind: EventReused, Message: "Service key " + t.Key + " already exists"})
+	case k != nil && k.LastOperation.State != cf.StateFailed:
+		res.Key.Reused = true
+		if k, err = f.cfWaitKey(ctx, c, t, k.GUID); err != nil {
+			return nil, err
+		}
+	default:
+		// Absent, or failed (Cloud Foundry replaces a failed key of the same name).
+		jobURL, err := c.CreateKey(ctx, t.Key, inst.GUID, KeyParameters)
+		if err != nil {
+			var apiErr *cf.Error
+			switch {
+			case cf.IsNotAuthorized(err):
+				return nil, notSpaceDeveloper(t, err)
+			case cf.IsNameTaken(err), !errors.As(err, &apiErr):
+				if again, lerr := c.FindKey(ctx, t.Key, inst.GUID); lerr == nil && again != nil {
+					res.Key.Reused = true
+					if k, err = f.cfWaitKey(ctx, c, t, again.GUID); err != nil {
+						return nil, err
+					}
+					break
+				}
+				return nil, fmt.Errorf("create service key %s: %w", t.Key, err)
+			default:
+				return nil, fmt.Errorf("create service key %s: %w", t.Key, err)
+			}
+		} else {
+			if err := f.cfWaitJob(ctx, c, StepKey, "Creating service key "+t.Key, jobURL); err != nil {
+				return nil, err
+			}
+			if k, err = c.FindKey(ctx, t.Key, inst.GUID); err != nil || k == nil {
+				return nil, fmt.Errorf("service key %s was created but cannot be read back: %v", t.Key, err)
+			}
+			f.report(Event{Step: StepKey, Kind: EventDone, Message: "Service key " + t.Key + " created"})
+		}
+	}
+	res.Key.ID = k.GUID
+	raw, err := c.KeyDetails(ctx, k.GUID)
+	if err != nil {
+		if cf.IsNotAuthorized(err) {
+			return nil, notSpaceDeveloper(t, err)
+		}
+		return nil, fmt.Errorf("read the credentials of key %s: %w", t.Key, err)
+	}
+	return raw, nil
+}
+
+func (f *Flow) cfWaitKey(ctx context.Context, c *cf.Client, t Target, guid string) (*cf.Key, error) {
+	var k *cf.Key
+	err := f.poll(ctx, StepKey, "Waiting for service key "+t.Key, f.timeout(), 1, func(ctx context.Context) (pollResult, error) {
+		var err error
+		if k, err = c.GetKey(ctx, guid); err != nil {
+			return pollResult{}, err
+		}
+		switch k.LastOperation.State {
+		case cf.StateSucceeded:
+			return pollResult{Done: true}, nil
+		case cf.StateFailed:
+			return pollResult{}, &BrokerError{What: "Creating service key " + t.Key, Text: firstNonEmpty(k.LastOperation.Description, "failed")}
+		}
+		return pollResult{State: k.LastOperation.State}, nil
+	})
+	return k, err
+}

@@ -1,0 +1,259 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cpikey/cpikey/btp/cf"
+	"github.com/cpikey/cpikey/btp/cliserver"
+)
+
+// Flow is one consultant's session: logged-in clients and what was learnt.
+// Its methods may be called from several goroutines (the wizard runs them in
+// tea.Cmds).
+type Flow struct {
+	cfg Config
+
+	mu      sync.Mutex
+	cli     *cliserver.Client
+	account *Account
+	// login keeps the user/password in memory only, for Cloud Foundry's UAA
+	// and for logging in again when the BTP session expires.
+	login    LoginInput
+	existing *cliserver.CLISession
+	ga       *cliserver.GlobalAccount
+	cfs      map[string]*cf.Client // by API endpoint
+	envs     map[string]*CFEnvironment
+}
+
+// New returns a flow; nothing is contacted until a login.
+func New(cfg Config) *Flow {
+	return &Flow{cfg: cfg, cfs: map[string]*cf.Client{}, envs: map[string]*CFEnvironment{}}
+}
+
+func (f *Flow) newCLI(serverURL string) (*cliserver.Client, error) {
+	c, err := cliserver.New(serverURL, f.cfg.HTTPClient)
+	if err != nil {
+		return nil, fmt.Errorf("BTP CLI server URL: %w (set BTP_CLI_SERVER_URL to an https:// URL)", err)
+	}
+	c.Retry = f.cfg.Retry
+	return c, nil
+}
+
+// Login logs in to the BTP CLI server with user/password.
+func (f *Flow) Login(ctx context.Context, in LoginInput) (*Account, error) {
+	f.report(Event{Step: StepLogin, Kind: EventStarted, Message: fmt.Sprintf("Logging in to global account %s as %s", in.GlobalAccount, in.User)})
+	if in.GlobalAccount == "" {
+		return nil, f.fail(StepLogin, usagef("the global account subdomain is required (cockpit: global account > Overview > Subdomain)"))
+	}
+	cli, err := f.newCLI(f.cfg.CLIServerURL)
+	if err != nil {
+		return nil, f.fail(StepLogin, err)
+	}
+	sess, err := cli.Login(ctx, cliserver.LoginRequest{Subdomain: in.GlobalAccount, User: in.User, Password: in.Password, CustomIdP: in.IdP})
+	if err != nil {
+		return nil, f.fail(StepLogin, err)
+	}
+	f.mu.Lock()
+	f.cli, f.login, f.existing = cli, in, nil
+	f.mu.Unlock()
+	return f.afterLogin(ctx, sess)
+}
+
+// FindExistingSession looks for a btp CLI session on this machine.
+func (f *Flow) FindExistingSession() (*ExistingSession, bool) {
+	cs, err := cliserver.FindCLISession(f.cfg.BTPConfigPath)
+	if err != nil || cs == nil {
+		return nil, false
+	}
+	f.mu.Lock()
+	f.existing = cs
+	f.mu.Unlock()
+	return &ExistingSession{GlobalAccount: cs.Subdomain, User: firstNonEmpty(cs.Mail, cs.User), ServerURL: cs.ServerURL}, true
+}
+
+// UseExistingSession logs in with the btp CLI session found by
+// FindExistingSession.
+func (f *Flow) UseExistingSession(ctx context.Context) (*Account, error) {
+	f.mu.Lock()
+	cs := f.existing
+	f.mu.Unlock()
+	if cs == nil {
+		if _, ok := f.FindExistingSession(); !ok {
+			return nil, f.fail(StepLogin, errors.New("no btp CLI session found on this machine: log in with user/password or SSO instead (or run `btp login` first)"))
+		}
+		f.mu.Lock()
+		cs = f.existing
+		f.mu.Unlock()
+	}
+	f.report(Event{Step: StepLogin, Kind: EventStarted, Message: "Using the btp CLI session of " + firstNonEmpty(cs.Mail, cs.User)})
+	server := cs.ServerURL
+	if server == "" {
+		server = f.cfg.CLIServerURL
+	}
+	cli, err := f.newCLI(server)
+	if err != nil {
+		return nil, f.fail(StepLogin, err)
+	}
+	sess, err := cli.UseSession(cs, "")
+	if err != nil {
+		return nil, f.fail(StepLogin, err)
+	}
+	f.mu.Lock()
+	f.cli = cli
+	f.login = LoginInput{GlobalAccount: sess.Subdomain, User: firstNonEmpty(sess.Mail, sess.User), IdP: sess.CustomIdP}
+	f.mu.Unlock()
+	acc, err := f.afterLogin(ctx, sess)
+	if err != nil && cliserver.IsUnauthorized(err) {
+		return nil, fmt.Errorf("the btp CLI session has expired: run `btp login` again, or log in here with user/password or SSO: %w", err)
+	}
+	return acc, err
+}
+
+// StartSSO starts a browser login; the caller opens (and always prints) URL.
+func (f *Flow) StartSSO(ctx context.Context, globalAccount, idp string) (*SSOLogin, error) {
+	if globalAccount == "" {
+		return nil, f.fail(StepLogin, usagef("the global account subdomain is required (cockpit: global account > Overview > Subdomain)"))
+	}
+	cli, err := f.newCLI(f.cfg.CLIServerURL)
+	if err != nil {
+		return nil, f.fail(StepLogin, err)
+	}
+	bl, err := cli.StartBrowserLogin(ctx, idp)
+	if err != nil {
+		return nil, f.fail(StepLogin, err)
+	}
+	f.report(Event{Step: StepLogin, Kind: EventStarted, Message: "Waiting for the browser login"})
+	return &SSOLogin{URL: bl.URL, cli: cli, bl: bl, globalAccount: globalAccount, idp: idp}, nil
+}
+
+// WaitSSO waits until the browser login completes.
+func (f *Flow) WaitSSO(ctx context.Context, l *SSOLogin) (*Account, error) {
+	sess, err := l.cli.WaitBrowserLogin(ctx, l.bl, l.globalAccount)
+	if err != nil {
+		return nil, f.fail(StepLogin, err)
+	}
+	f.mu.Lock()
+	f.cli = l.cli
+	f.login = LoginInput{GlobalAccount: l.globalAccount, User: firstNonEmpty(sess.Mail, sess.User), IdP: l.idp}
+	f.existing = nil
+	f.mu.Unlock()
+	return f.afterLogin(ctx, sess)
+}
+
+// afterLogin reads the global account with its hierarchy (names, and the
+// directory paths the subaccount picker shows) and remembers the subdomain.
+func (f *Flow) afterLogin(ctx context.Context, sess *cliserver.Session) (*Account, error) {
+	cli := f.client()
+	ga, err := cli.GetGlobalAccount(ctx, "", true)
+	if err != nil {
+		return nil, f.fail(StepLogin, err)
+	}
+	acc := &Account{User: firstNonEmpty(sess.Mail, sess.User), GlobalAccountID: ga.GUID,
+		GlobalAccountName: ga.DisplayName, GlobalAccountSubdomain: firstNonEmpty(ga.Subdomain, sess.Subdomain)}
+	f.mu.Lock()
+	f.ga, f.account = ga, acc
+	f.mu.Unlock()
+	p := LoadPrefs()
+	if p.LastGlobalAccount != acc.GlobalAccountSubdomain {
+		p.LastGlobalAccount = acc.GlobalAccountSubdomain
+		SavePrefs(p) //nolint:errcheck // remembering is a convenience
+	}
+	f.report(Event{Step: StepLogin, Kind: EventDone, Message: fmt.Sprintf("Logged in as %s to %s", acc.User, acc.GlobalAccountName)})
+	return acc, nil
+}
+
+func (f *Flow) client() *cliserver.Client {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.cli
+}
+
+// btp runs op with the BTP CLI client. When the session expired and the
+// password is known, it logs in again once and retries (sessions last hours,
+// provisioning can outlast them).
+func (f *Flow) btp(ctx context.Context, op func(*cliserver.Client) error) error {
+	cli := f.client()
+	if cli == nil {
+		return errors.New("not logged in to SAP BTP: log in first")
+	}
+	err := op(cli)
+	if err == nil || !cliserver.IsUnauthorized(err) {
+		return err
+	}
+	f.mu.Lock()
+	in := f.login
+	f.mu.Unlock()
+	if in.Password == "" {
+		return fmt.Errorf("your BTP session expired: log in again (rerun cpikey; what was already created is reused): %w", err)
+	}
+	if _, lerr := cli.Login(ctx, cliserver.LoginRequest{Subdomain: in.GlobalAccount, User: in.User, Password: in.Password, CustomIdP: in.IdP}); lerr != nil {
+		return fmt.Errorf("your BTP session expired and logging in again failed: %w", lerr)
+	}
+	return op(cli)
+}
+
+// cfClient returns a logged-in Cloud Foundry client for the API endpoint.
+func (f *Flow) cfClient(ctx context.Context, api string) (*cf.Client, error) {
+	f.mu.Lock()
+	c := f.cfs[api]
+	in := f.login
+	f.mu.Unlock()
+	if c != nil && c.LoggedIn() {
+		return c, nil
+	}
+	c, err := cf.New(api, f.cfg.HTTPClient)
+	if err != nil {
+		return nil, fmt.Errorf("Cloud Foundry API endpoint from the subaccount's environment: %w", err)
+	}
+	c.Retry = f.cfg.Retry
+	switch {
+	case in.Password != "":
+		err = c.LoginPassword(ctx, in.User, in.Password, in.IdP)
+	case f.cfg.CFPasscode != nil:
+		var p *cf.Prompts
+		if p, err = c.Prompts(ctx); err == nil {
+			var code string
+			if code, err = f.cfg.CFPasscode(ctx, p.PasscodeURL); err == nil {
+				err = c.LoginPasscode(ctx, strings.TrimSpace(code))
+			}
+		}
+	default:
+		err = errors.New("Cloud Foundry needs its own login and no password is known (SSO or btp CLI session): " +
+			"set BTP_USERNAME/BTP_PASSWORD, or use --runtime other (Service Manager), which needs no Cloud Foundry login")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("log in to Cloud Foundry at %s: %w", api, err)
+	}
+	f.mu.Lock()
+	f.cfs[api] = c
+	f.mu.Unlock()
+	return c, nil
+}
+
+// fail reports a failed step and returns err unchanged.
+func (f *Flow) fail(step Step, err error) error {
+	f.report(Event{Step: step, Kind: EventFailed, Message: err.Error(), Err: err})
+	return err
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+// timeout returns the provisioning timeout.
+func (f *Flow) timeout() time.Duration {
+	if f.cfg.ProvisionTimeout > 0 {
+		return f.cfg.ProvisionTimeout
+	}
+	return 15 * time.Minute
+}

@@ -74,7 +74,7 @@ func (m *checkModel) blocker() string {
 		return ""
 	}
 	if !m.report.GlobalAccountHasService {
-		return "The global account has no it-rt (Process Integration Runtime) entitlement, so none can be assigned. Ask your global account administrator to add SAP Integration Suite, then run cpikey again."
+		return sentence(steps.ErrNoServiceInGlobalAccount.Error()) + "."
 	}
 	return ""
 }
@@ -94,8 +94,10 @@ func (m *checkModel) update(msg tea.Msg) (tea.Cmd, transition) {
 		}
 		m.running, m.cancel = false, nil
 		m.report, m.err = msg.report, msg.err
-		if m.err != nil {
-			m.err = fmt.Errorf("check %s: %w", m.sub.Name, m.err)
+		if m.report != nil && m.blocker() != "" {
+			m.err = nil // the report shows it, with what to do
+		} else if m.err != nil {
+			m.report = nil
 		}
 		m.refresh()
 		return nil, nil

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"path/filepath"
 	"strings"
@@ -39,9 +38,6 @@ func TestDemoWalkthrough(t *testing.T) {
 		BTPConfigPath: filepath.Join(t.TempDir(), "no-btp-config.json"),
 		PollMin:       time.Millisecond, PollMax: 20 * time.Millisecond,
 	})
-	if _, err := flow.Subaccounts(context.Background()); err != nil && strings.Contains(err.Error(), "not implemented") {
-		t.Skip("steps.Flow is not implemented yet")
-	}
 	cb := &fakeClipboard{}
 	m := New(Options{
 		Flow: flow, Reporter: rep, Demo: true, Clipboard: cb, GOOS: "linux",

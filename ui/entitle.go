@@ -45,9 +45,15 @@ func (m *entitleModel) run() tea.Cmd {
 	m.since = m.e.now().UnixNano()
 	m.reqID = m.e.newID()
 	// Not cancelled by Esc: once asked, SAP assigns anyway.
-	id, flow, ctx, report := m.reqID, m.e.flow, m.e.ctx, m.report
+	// Entitle updates the report it is given; hand it a copy so View
+	// never reads what the Cmd writes.
+	rc := *m.report
+	rc.MissingPlans = append([]string(nil), m.report.MissingPlans...)
+	rc.Plans = append([]steps.PlanStatus(nil), m.report.Plans...)
+	rc.Items = append([]steps.CheckItem(nil), m.report.Items...)
+	id, flow, ctx := m.reqID, m.e.flow, m.e.ctx
 	return tea.Batch(m.spin.Tick, func() tea.Msg {
-		return entitleDoneMsg{id: id, err: flow.Entitle(ctx, report)}
+		return entitleDoneMsg{id: id, err: flow.Entitle(ctx, &rc)}
 	})
 }
 
@@ -79,7 +85,7 @@ func (m *entitleModel) update(msg tea.Msg) (tea.Cmd, transition) {
 			m.err = msg.err // the flow's error names the plan
 			return nil, nil
 		}
-		return nil, entitled{}
+		return nil, entitled{plans: m.report.MissingPlans}
 	case tea.KeyMsg:
 		k := m.e.keys
 		if m.running {

@@ -30,6 +30,8 @@ type choices struct {
 	// recheck: the form chose a plan the first check did not cover; after
 	// the new check (and entitle) go straight to review.
 	recheck bool
+	// entitled lists plans assigned in this session.
+	entitled []string
 }
 
 // model is the root: a stack of screens (Esc pops), shared env, help bar.
@@ -136,6 +138,7 @@ func (m *model) apply(t transition) tea.Cmd {
 		}
 		return m.afterEntitle()
 	case entitled:
+		m.c.entitled = append(m.c.entitled, t.plans...)
 		return m.afterEntitle()
 	case whereChosen:
 		m.c.where = t
@@ -177,28 +180,18 @@ func (m *model) runtime() steps.Runtime {
 	return steps.RuntimeCF
 }
 
-// planEntitled says whether the last check found plan entitled (or did
-// not look at it, in which case Provision will tell).
+// planEntitled says whether plan is entitled: found so by the last check,
+// assigned in this session, or not looked at (Provision will tell).
 func (m *model) planEntitled(plan string) bool {
-	if m.c.report == nil {
+	if m.c.report == nil || contains(m.c.entitled, plan) {
 		return true
 	}
 	for _, p := range m.c.report.Plans {
 		if p.Plan == plan {
-			return p.Entitled || contains(m.c.report.MissingPlans, plan) && m.entitledNow()
+			return p.Entitled
 		}
 	}
 	return true
-}
-
-// entitledNow: the entitle screen ran (and succeeded) for the last report.
-func (m *model) entitledNow() bool {
-	for _, s := range m.stack {
-		if s.id() == screenEntitle {
-			return true
-		}
-	}
-	return false
 }
 
 func contains(list []string, s string) bool {

@@ -260,7 +260,11 @@ func (m *revealModel) verifyLine() string {
 	st := m.e.st
 	r := m.result
 	if !r.Verified {
-		return wrap(st.fail("not verified: no token could be fetched with the new client yet. SAP can take a minute; try the command below."), m.w, 10)
+		why := "no token could be fetched with the new client yet"
+		if r.VerifyErr != nil {
+			why = r.VerifyErr.Error()
+		}
+		return wrap(st.fail("not verified: "+why+". SAP can take a minute; try the command below."), m.w, 10)
 	}
 	s := "verified: got a token"
 	if len(r.Scopes) > 0 {

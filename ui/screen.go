@@ -81,7 +81,7 @@ type (
 	loggedIn         struct{ acct *steps.Account }
 	subaccountChosen struct{ sub steps.SubaccountInfo }
 	checked          struct{ report *steps.CheckReport }
-	entitled         struct{}
+	entitled         struct{ plans []string }
 	whereChosen      struct {
 		runtime steps.Runtime
 		org     steps.Org

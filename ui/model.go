@@ -42,6 +42,8 @@ type model struct {
 	help  help.Model
 	w, h  int
 
+	prompt *passcodePrompt // a Cloud Foundry passcode question over the screen
+
 	interrupted bool
 	pendingWork string // what SAP was still doing when the user quit
 	done        bool
@@ -58,6 +60,9 @@ func (m *model) Init() tea.Cmd {
 	if r := m.e.opts.Reporter; r != nil {
 		cmds = append(cmds, r.waitForEvent(m.e.ctx))
 	}
+	if p := m.e.opts.Passcode; p != nil {
+		cmds = append(cmds, p.wait(m.e.ctx))
+	}
 	return tea.Batch(cmds...)
 }
 
@@ -68,6 +73,13 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		switch {
 		case key.Matches(msg, m.e.keys.Quit):
 			return m, m.quit(true)
+		case m.prompt != nil:
+			cmd, done := m.prompt.update(msg, m.e.keys)
+			if done {
+				m.prompt = nil
+				m.resize()
+			}
+			return m, cmd
 		case key.Matches(msg, m.e.keys.Help) && !m.cur().typing():
 			m.help.ShowAll = !m.help.ShowAll
 			m.resize()
@@ -79,6 +91,16 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.w, m.h = msg.Width, msg.Height
 		m.resize()
+		return m, nil
+	case passcodeAskMsg:
+		var cmd tea.Cmd
+		m.prompt, cmd = newPasscodePrompt(m.e, msg.r)
+		m.resize()
+		return m, tea.Batch(cmd, m.e.opts.Passcode.wait(m.e.ctx))
+	case passcodeBrowserMsg:
+		if m.prompt != nil && m.prompt.r.url == msg.url {
+			m.prompt.opened, m.prompt.browserErr = msg.err == nil, msg.err
+		}
 		return m, nil
 	case autoTransitionMsg:
 		if msg.from != m.cur() {
@@ -223,7 +245,7 @@ func (m *model) tooSmall() bool { return m.w < minWidth || m.h < minHeight }
 
 // Layout: header (2 lines), body, blank, help.
 func (m *model) bodySize() (int, int) {
-	short, full := m.cur().help()
+	short, full := m.helpBindings()
 	hh := lineCount(m.helpView(short, full))
 	return max(1, m.w-2), max(1, m.h-3-hh)
 }
@@ -235,6 +257,15 @@ func (m *model) resize() {
 	m.help.Width = m.w - 2
 	w, h := m.bodySize()
 	m.cur().setSize(w, h)
+}
+
+// helpBindings are the passcode prompt's while it is shown, else the
+// screen's.
+func (m *model) helpBindings() ([]key.Binding, [][]key.Binding) {
+	if m.prompt != nil {
+		return m.prompt.help(m.e.keys), nil
+	}
+	return m.cur().help()
 }
 
 func (m *model) helpView(short []key.Binding, full [][]key.Binding) string {
@@ -279,8 +310,13 @@ func (m *model) View() string {
 	header := ansi.Truncate(" "+st.Header.Render(title)+strings.Repeat(" ", gap)+st.Subtle.Render(step), m.w, "")
 
 	w, h := m.bodySize()
-	body := fit(m.cur().view(), w, h)
-	short, full := m.cur().help()
+	var body string
+	if m.prompt != nil {
+		body = fit(m.prompt.view(st, w), w, h)
+	} else {
+		body = fit(m.cur().view(), w, h)
+	}
+	short, full := m.helpBindings()
 	helpBar := m.helpView(short, full)
 	return header + "\n\n" + indent(body, 1) + "\n\n" + indent(helpBar, 1)
 }

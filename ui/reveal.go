@@ -195,12 +195,11 @@ func (m *revealModel) help() ([]key.Binding, [][]key.Binding) {
 		}
 		all = append(all, a.binding)
 	}
-	done := withHelp(k.Done, "q/enter", "done")
-	short := []key.Binding{k.CopyID, k.CopySecret, k.ShowSecret, k.CopyJSON}
+	done := withHelp(k.Done, "q", "done")
+	short := []key.Binding{done, withHelp(k.CopyID, "1-4", "copy"), withHelp(k.ShowSecret, "s", "show secret"), withHelp(k.CopyJSON, "j", "JSON")}
 	if m.canSave() {
-		short = append(short, k.SaveKeychain)
+		short = append(short, withHelp(k.SaveKeychain, "k", "retry keychain"))
 	}
-	short = append(short, done)
 	return short, [][]key.Binding{all, {done, k.Up, k.Down, k.Page}}
 }
 

@@ -40,6 +40,9 @@ type Options struct {
 	// Reporter delivers the flow's progress events; nil means the progress
 	// screen only learns the final result.
 	Reporter *Reporter
+	// Passcode lets the flow ask for a Cloud Foundry one-time passcode
+	// inside the wizard; pass its Ask as steps.Config.CFPasscode.
+	Passcode *Passcode
 	// Prefill holds what headless flags gave: those questions are skipped
 	// or pre-selected. Pass the flags as given (not Normalize()d), so that
 	// defaults still get asked.
@@ -81,10 +84,11 @@ type InterruptedError struct {
 }
 
 func (e *InterruptedError) Error() string {
+	// main prefixes "interrupted."; the text says what it means for SAP.
 	if e.Pending == "" {
-		return fmt.Sprintf("interrupted at the %s screen; nothing was left running", e.Screen)
+		return fmt.Sprintf("Quit at the %s screen; nothing was left running at SAP.", e.Screen)
 	}
-	return fmt.Sprintf("interrupted: %s. Run cpikey again with the same choices to resume; it reuses what exists", e.Pending)
+	return fmt.Sprintf("%s. Run cpikey again with the same choices to resume; it reuses what exists.", e.Pending)
 }
 
 // Unwrap makes errors.Is(err, ErrInterrupted) true.

@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -133,6 +134,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		return exitUsage
 	}
 	if o.showVersion {
+		version, commit := buildVersion()
 		fmt.Fprintf(stdout, "cpikey %s (commit %s, built %s, %s, BTP CLI protocol %s)\n", version, commit, date, runtime.Version(), cliserver.ProtocolVersion)
 		return exitOK
 	}
@@ -309,3 +311,20 @@ func passcodePrompt(stdin io.Reader, stderr io.Writer) func(context.Context, str
 }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(f.Fd()) }
+
+// buildVersion prefers the stamped version; `go install …@vX` builds carry
+// theirs in the build info instead.
+func buildVersion() (string, string) {
+	v, c := version, commit
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && c == "unknown" && len(s.Value) >= 7 {
+				c = s.Value[:7]
+			}
+		}
+	}
+	return v, c
+}

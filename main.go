@@ -125,7 +125,7 @@ func splitList(s string) []string {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	o, _, err := parseFlags(args, stderr, getenv)
+	o, fs, err := parseFlags(args, stderr, getenv)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
@@ -194,12 +194,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		return exitOK
 	}
 
-	reporter := ui.NewReporter()
-	cfg.Reporter = reporter
+	reporter, passcode := ui.NewReporter(), ui.NewPasscode()
+	cfg.Reporter, cfg.CFPasscode = reporter, passcode.Ask
 	err = ui.Run(ui.Options{
 		Flow:              steps.New(cfg),
 		Reporter:          reporter,
-		Prefill:           o.HeadlessInput,
+		Passcode:          passcode,
+		Prefill:           prefill(fs, o.HeadlessInput),
 		LastGlobalAccount: steps.LoadPrefs().LastGlobalAccount,
 		Clipboard:         clipboard.New(clipboard.Options{}),
 		Browser:           browser.Opener{},
@@ -207,6 +208,26 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		ASCII:             asciiTerminal(getenv),
 	})
 	return reportError(stderr, err)
+}
+
+// prefill keeps only what the user gave (flags set, environment), so the
+// wizard still asks the questions whose answers are mere defaults.
+func prefill(fs *flag.FlagSet, in steps.HeadlessInput) steps.HeadlessInput {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	unset := func(name string, v *string) {
+		if !set[name] {
+			*v = ""
+		}
+	}
+	unset("runtime", (*string)(&in.Runtime))
+	unset("space", &in.Space)
+	unset("plan", &in.Plan)
+	unset("instance", &in.Instance)
+	if !set["roles"] {
+		in.Roles = nil
+	}
+	return in
 }
 
 func checkCombinations(o *options) error {

@@ -146,7 +146,7 @@ func AccountName(subaccountSubdomain, instance, key string) string {
 func Hint(goos string) string {
 	switch goos {
 	case "darwin":
-		return `macOS Keychain (login keychain): open Keychain Access and search for "cpikey", or run: security find-generic-password -s cpikey -a <account> -w`
+		return `macOS Keychain (login keychain): open Keychain Access and search for "cpikey", or run: security find-generic-password -s cpikey -a <account> -w | sed 's/^go-keyring-base64://' | base64 -D (go-keyring stores the value base64-encoded)`
 	case "windows":
 		return `Windows Credential Manager (Control Panel > Credential Manager > Windows Credentials > Generic Credentials), entry "cpikey:<account>"`
 	default:

@@ -143,9 +143,9 @@ func New(opts Options) *Clipboard {
 	return c
 }
 
-// Copy puts text on the clipboard. The system clipboard is used when a
-// display is available; OSC 52 is written when it is not, when setting it
-// failed, or over SSH (where the system clipboard is the remote machine's).
+// Copy puts text on the clipboard: always through OSC 52 (the terminal sets
+// the clipboard of the machine the user sits at, which works over SSH), and
+// also the system clipboard where a display is available.
 // For secrets a clear is scheduled. Copy never panics; failures are in
 // Result.Err and never contain text.
 func (c *Clipboard) Copy(text string, secret bool) (res Result) {
@@ -166,9 +166,7 @@ func (c *Clipboard) Copy(text string, secret bool) (res Result) {
 			res.Native = true
 		}
 	}
-	if !res.Native || c.overSSH() {
-		res.OSC52 = c.writeOSC52(osc52.New(text))
-	}
+	res.OSC52 = c.writeOSC52(osc52.New(text))
 	if !res.OK() {
 		if nativeErr != nil {
 			res.Err = fmt.Errorf("%w (system clipboard: %v)", ErrUnavailable, nativeErr)

@@ -154,11 +154,11 @@ func TestCopy_ChoosesClipboard(t *testing.T) {
 		wantNative bool
 		wantOut    string // exact bytes written to the terminal
 	}{
-		{"X11", "linux", envOf("DISPLAY", ":0"), nil, true, ""},
-		{"Wayland", "linux", envOf("WAYLAND_DISPLAY", "wayland-0"), nil, true, ""},
-		{"macOS", "darwin", envOf(), nil, true, ""},
-		{"Windows", "windows", envOf(), nil, true, ""},
-		{"WSL with clip.exe", "linux", envOf("WSL_DISTRO_NAME", "Ubuntu"), lookPathOK, true, ""},
+		{"X11", "linux", envOf("DISPLAY", ":0"), nil, true, osc52Set(text)},
+		{"Wayland", "linux", envOf("WAYLAND_DISPLAY", "wayland-0"), nil, true, osc52Set(text)},
+		{"macOS", "darwin", envOf(), nil, true, osc52Set(text)},
+		{"Windows", "windows", envOf(), nil, true, osc52Set(text)},
+		{"WSL with clip.exe", "linux", envOf("WSL_DISTRO_NAME", "Ubuntu"), lookPathOK, true, osc52Set(text)},
 		{"WSL without clip.exe", "linux", envOf("WSL_DISTRO_NAME", "Ubuntu"), lookPathNo, false, osc52Set(text)},
 		{"headless linux", "linux", envOf(), nil, false, osc52Set(text)},
 		{"SSH with X forwarding sets both", "linux", envOf("DISPLAY", "localhost:10.0", "SSH_CONNECTION", "1 2 3 4"), nil, true, osc52Set(text)},
@@ -260,9 +260,9 @@ func TestCopy_SecretAutoClear(t *testing.T) {
 		wantNative string // system clipboard after 30 s
 		wantClear  bool   // OSC 52 clear written
 	}{
-		{"system clipboard cleared", envOf("DISPLAY", ":0"), "", nil, "", false},
+		{"system clipboard and OSC 52 cleared", envOf("DISPLAY", ":0"), "", nil, "", true},
 		{"user copied something else", envOf("DISPLAY", ":0"), "user text", nil, "user text", false},
-		{"paste tool added a newline", envOf("DISPLAY", ":0"), secret + "\r\n", nil, "", false},
+		{"paste tool added a newline", envOf("DISPLAY", ":0"), secret + "\r\n", nil, "", true},
 		{"unreadable clipboard is left alone", envOf("DISPLAY", ":0"), "", errors.New("xclip failed"), secret, false},
 		{"OSC 52 only: clear sequence", envOf(), "", nil, "", true},
 		{"SSH: both cleared", envOf("DISPLAY", ":0", "SSH_TTY", "/dev/pts/1"), "", nil, "", true},
@@ -312,7 +312,7 @@ func TestClearNow(t *testing.T) {
 		wantNative string
 		wantOut    string
 	}{
-		{"secret in system clipboard", envOf("DISPLAY", ":0"), true, "", ""},
+		{"secret in system clipboard (and OSC 52)", envOf("DISPLAY", ":0"), true, "", osc52ClearSeq},
 		{"secret via OSC 52", envOf(), true, "", osc52ClearSeq},
 		{"non-secret stays", envOf("DISPLAY", ":0"), false, "https://example", ""},
 	}

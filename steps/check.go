@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
+	"github.com/cpikey/cpikey/btp/cf"
 	"github.com/cpikey/cpikey/btp/cliserver"
 	"github.com/cpikey/cpikey/btp/itrt"
 )
@@ -79,7 +81,10 @@ func (f *Flow) ResolveSubaccount(ctx context.Context, ref string) (SubaccountInf
 
 // Check reports entitlements of both it-rt plans, the Cloud Foundry
 // environment and, when possible, whether the plan is visible where the
-// instance will live. The reads run concurrently.
+// instance will live. The reads run concurrently: the (large) entitlement
+// listing alongside the environment instances and, as soon as those name
+// the Cloud Foundry org, the Cloud Foundry login and the org's spaces, which
+// the next steps need (prefetchSpaces).
 func (f *Flow) Check(ctx context.Context, sub SubaccountInfo, plan string, rt Runtime) (*CheckReport, error) {
 	f.report(Event{Step: StepCheck, Kind: EventStarted, Message: "Checking " + sub.Name})
 	if plan == "" {
@@ -111,6 +116,9 @@ func (f *Flow) Check(ctx context.Context, sub SubaccountInfo, plan string, rt Ru
 		envs, err = c.ListEnvironmentInstances(ctx, sub.ID)
 		return err
 	})
+	if env := cliserver.CloudFoundry(envs); envErr == nil && env != nil && rt == RuntimeCF {
+		f.prefetchSpaces(ctx, &CFEnvironment{APIURL: env.APIEndpoint, OrgID: env.OrgID, OrgName: env.OrgName})
+	}
 	<-entDone
 	if entErr != nil {
 		return nil, f.fail(StepCheck, fmt.Errorf("read the entitlements of %s: %w", sub.Name, entErr))
@@ -207,12 +215,12 @@ func (f *Flow) visibilityItem(ctx context.Context, r *CheckReport, plan string, 
 		r.Items = append(r.Items, CheckItem{OK: false, Title: title, Detail: "could not check: " + err.Error()})
 		return
 	}
-	space, err := c.GetSpaceByName(ctx, r.CF.OrgID, DefaultSpace)
-	if err != nil {
+	space, ok, err := f.spaceByName(ctx, r.CF.APIURL, r.CF.OrgID, DefaultSpace)
+	if err != nil || !ok {
 		r.Items = append(r.Items, CheckItem{OK: false, Title: title, Detail: "space " + DefaultSpace + " not found in org " + r.CF.OrgName + "; pick a space on the next screen"})
 		return
 	}
-	p, err := c.FindPlan(ctx, itrt.Service, plan, space.GUID)
+	p, err := f.findPlan(ctx, c, plan, space.GUID)
 	switch {
 	case err != nil:
 		r.Items = append(r.Items, CheckItem{OK: false, Title: title, Detail: "could not check: " + err.Error()})
@@ -222,6 +230,26 @@ func (f *Flow) visibilityItem(ctx context.Context, r *CheckReport, plan string, 
 		r.PlanVisible = true
 		r.Items = append(r.Items, CheckItem{OK: true, Title: title, Detail: "in the marketplace of space " + DefaultSpace})
 	}
+}
+
+// findPlan looks up the it-rt plan in a space's marketplace. A plan found
+// is remembered (plan GUIDs do not change), so the check and the provisioning
+// ask once; "not visible" is not remembered, as entitling changes it.
+func (f *Flow) findPlan(ctx context.Context, c *cf.Client, plan, spaceGUID string) (*cf.Plan, error) {
+	key := c.APIURL() + " " + plan + " " + spaceGUID
+	f.mu.Lock()
+	p := f.plans[key]
+	f.mu.Unlock()
+	if p != nil {
+		return p, nil
+	}
+	p, err := c.FindPlan(ctx, itrt.Service, plan, spaceGUID)
+	if err == nil && p != nil {
+		f.mu.Lock()
+		f.plans[key] = p
+		f.mu.Unlock()
+	}
+	return p, err
 }
 
 func errText(err error) string {
@@ -255,43 +283,60 @@ func (f *Flow) Entitle(ctx context.Context, report *CheckReport) error {
 		return nil
 	}
 	f.report(Event{Step: StepEntitle, Kind: EventStarted, Message: "Assigning it-rt plans " + strings.Join(report.MissingPlans, " and ") + " to " + report.Subaccount.Name})
-	for _, plan := range report.MissingPlans {
+	// The assignments are independent: send them together.
+	errs := make([]error, len(report.MissingPlans))
+	var wg sync.WaitGroup
+	for i, plan := range report.MissingPlans {
 		ps := report.planStatus(plan)
 		if ps.State == "PROCESSING" || ps.State == "STARTED" {
 			continue // an earlier run's assignment is still running: wait for it below
 		}
-		amount := 0 // enable-style (ELASTIC_SERVICE, ...): no quota to give
-		if !cliserver.EnableStyle(ps.Category, 1) {
-			amount = 1 // numeric quota (SERVICE, ...): one instance is all cpikey needs
-		}
-		err := f.btp(ctx, func(c *cliserver.Client) error {
-			_, err := c.AssignEntitlement(ctx, cliserver.AssignRequest{SubaccountID: report.Subaccount.ID, Service: itrt.Service,
-				Plan: plan, Category: ps.Category, Amount: amount, PlanUniqueID: ps.UniqueID})
-			return err
-		})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = f.assign(ctx, report, ps)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
-			if cliserver.IsForbidden(err) {
-				err = fmt.Errorf("assigning it-rt/%s to %s was refused: you need the Global Account Administrator role collection "+
-					"(cockpit: global account > Security > Users). Ask an administrator to assign it to you, or to entitle "+
-					"it-rt plans integration-flow and api to this subaccount, then rerun cpikey: %w", plan, report.Subaccount.Name, err)
-			}
 			return f.fail(StepEntitle, err)
 		}
 	}
-	for _, plan := range report.MissingPlans {
-		if err := f.waitEntitlement(ctx, report, plan); err != nil {
-			return f.fail(StepEntitle, err)
-		}
+	if err := f.waitEntitlements(ctx, report, report.MissingPlans); err != nil {
+		return f.fail(StepEntitle, err)
 	}
 	report.MissingPlans = nil
 	f.report(Event{Step: StepEntitle, Kind: EventDone, Message: "it-rt plans entitled to " + report.Subaccount.Name})
 	return nil
 }
 
-func (f *Flow) waitEntitlement(ctx context.Context, report *CheckReport, plan string) error {
-	what := "Entitlement it-rt/" + plan
-	// The listing is megabytes: poll it three times less often than jobs.
-	return f.poll(ctx, StepEntitle, what, f.timeout(), 3, func(ctx context.Context) (pollResult, error) {
+// assign assigns one plan: enable or amount 1, decided by its category.
+func (f *Flow) assign(ctx context.Context, report *CheckReport, ps PlanStatus) error {
+	amount := 0 // enable-style (ELASTIC_SERVICE, ...): no quota to give
+	if !cliserver.EnableStyle(ps.Category, 1) {
+		amount = 1 // numeric quota (SERVICE, ...): one instance is all cpikey needs
+	}
+	err := f.btp(ctx, func(c *cliserver.Client) error {
+		_, err := c.AssignEntitlement(ctx, cliserver.AssignRequest{SubaccountID: report.Subaccount.ID, Service: itrt.Service,
+			Plan: ps.Plan, Category: ps.Category, Amount: amount, PlanUniqueID: ps.UniqueID})
+		return err
+	})
+	if err != nil && cliserver.IsForbidden(err) {
+		err = fmt.Errorf("assigning it-rt/%s to %s was refused: you need the Global Account Administrator role collection "+
+			"(cockpit: global account > Security > Users). Ask an administrator to assign it to you, or to entitle "+
+			"it-rt plans integration-flow and api to this subaccount, then rerun cpikey: %w", ps.Plan, report.Subaccount.Name, err)
+	}
+	return err
+}
+
+// waitEntitlements polls the entitlement listing until every plan's
+// assignment is OK. One listing shows all plans, so one poll serves them
+// all; it runs at the same pace as job polls (about one a second for the
+// first minute), so an assignment is noticed within about a second.
+func (f *Flow) waitEntitlements(ctx context.Context, report *CheckReport, plans []string) error {
+	what := "Entitlement it-rt/" + strings.Join(plans, " and it-rt/")
+	return f.poll(ctx, StepEntitle, what, f.timeout(), 1, func(ctx context.Context) (pollResult, error) {
 		var ents *cliserver.Entitlements
 		err := f.btp(ctx, func(c *cliserver.Client) (err error) {
 			ents, err = c.ListEntitlements(ctx, "", report.Subaccount.ID, report.DirectoryID, itrt.Service)
@@ -303,21 +348,28 @@ func (f *Flow) waitEntitlement(ctx context.Context, report *CheckReport, plan st
 			}
 			return pollResult{}, err
 		}
-		ep := ents.Plan(itrt.Service, plan)
-		if ep == nil || !ep.Assigned {
-			return pollResult{State: "STARTED"}, nil
-		}
-		switch ep.State {
-		case "OK":
-			for i := range report.Plans {
-				if report.Plans[i].Plan == plan {
-					report.Plans[i].Entitled, report.Plans[i].State = true, "OK"
+		state := ""
+		for _, plan := range plans {
+			ep := ents.Plan(itrt.Service, plan)
+			switch {
+			case ep == nil || !ep.Assigned:
+				state = "STARTED"
+				continue
+			case ep.State == "OK":
+				for i := range report.Plans {
+					if report.Plans[i].Plan == plan {
+						report.Plans[i].Entitled, report.Plans[i].State = true, "OK"
+					}
 				}
+				continue
+			case ep.State == "PROCESSING_FAILED":
+				return pollResult{}, fmt.Errorf("assigning it-rt/%s failed: %s (check the global account's quota in the cockpit: Entitlements, then rerun)", plan, ep.StateMessage)
 			}
-			return pollResult{Done: true}, nil
-		case "PROCESSING_FAILED":
-			return pollResult{}, fmt.Errorf("assigning it-rt/%s failed: %s (check the global account's quota in the cockpit: Entitlements, then rerun)", plan, ep.StateMessage)
+			state = ep.State
 		}
-		return pollResult{State: ep.State}, nil
+		if state == "" {
+			return pollResult{Done: true}, nil
+		}
+		return pollResult{State: state}, nil
 	})
 }

@@ -28,11 +28,51 @@ type Flow struct {
 	ga       *cliserver.GlobalAccount
 	cfs      map[string]*cf.Client // by API endpoint
 	envs     map[string]*CFEnvironment
+	// In-flight and finished reads shared between goroutines, so that a
+	// read started early (while the user looks at the check screen, or
+	// while entitlements are listed) is not repeated by the step that
+	// needs it: Cloud Foundry logins by API endpoint, spaces by org GUID
+	// and marketplace plans by plan and space.
+	cfLogins map[string]*call[*cf.Client]
+	spaces   map[string]*call[[]cf.Space]
+	plans    map[string]*cf.Plan
 }
 
 // New returns a flow; nothing is contacted until a login.
 func New(cfg Config) *Flow {
-	return &Flow{cfg: cfg, cfs: map[string]*cf.Client{}, envs: map[string]*CFEnvironment{}}
+	return &Flow{cfg: cfg, cfs: map[string]*cf.Client{}, envs: map[string]*CFEnvironment{},
+		cfLogins: map[string]*call[*cf.Client]{}, spaces: map[string]*call[[]cf.Space]{}, plans: map[string]*cf.Plan{}}
+}
+
+// call is one read that several goroutines may wait for.
+type call[T any] struct {
+	done chan struct{}
+	val  T
+	err  error
+}
+
+func newCall[T any]() *call[T] { return &call[T]{done: make(chan struct{})} }
+
+func (c *call[T]) finish(v T, err error) {
+	c.val, c.err = v, err
+	close(c.done)
+}
+
+// wait returns the call's result, or ctx's error if ctx ends first.
+func (c *call[T]) wait(ctx context.Context) (T, error) {
+	select {
+	case <-c.done:
+		return c.val, c.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+}
+
+// cancelled reports an error that says only that the caller gave up; a
+// waiter whose own context is alive runs the read again itself.
+func cancelled(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 func (f *Flow) newCLI(serverURL string) (*cliserver.Client, error) {
@@ -198,14 +238,41 @@ func (f *Flow) btp(ctx context.Context, op func(*cliserver.Client) error) error 
 }
 
 // cfClient returns a logged-in Cloud Foundry client for the API endpoint.
+// Concurrent callers share one login.
 func (f *Flow) cfClient(ctx context.Context, api string) (*cf.Client, error) {
-	f.mu.Lock()
-	c := f.cfs[api]
-	in := f.login
-	f.mu.Unlock()
-	if c != nil && c.LoggedIn() {
-		return c, nil
+	for {
+		f.mu.Lock()
+		if c := f.cfs[api]; c != nil && c.LoggedIn() {
+			f.mu.Unlock()
+			return c, nil
+		}
+		if l := f.cfLogins[api]; l != nil {
+			f.mu.Unlock()
+			c, err := l.wait(ctx)
+			if err != nil && cancelled(err) && ctx.Err() == nil {
+				continue // the goroutine that logged in gave up; we do not
+			}
+			return c, err
+		}
+		l := newCall[*cf.Client]()
+		f.cfLogins[api] = l
+		in := f.login
+		f.mu.Unlock()
+		c, err := f.cfLogin(ctx, api, in)
+		f.mu.Lock()
+		delete(f.cfLogins, api)
+		if err == nil {
+			f.cfs[api] = c
+		}
+		f.mu.Unlock()
+		l.finish(c, err)
+		return c, err
 	}
+}
+
+// cfLogin logs in to Cloud Foundry with the BTP password, or with a
+// one-time passcode when no password is known.
+func (f *Flow) cfLogin(ctx context.Context, api string, in LoginInput) (*cf.Client, error) {
 	c, err := cf.New(api, f.cfg.HTTPClient)
 	if err != nil {
 		return nil, fmt.Errorf("Cloud Foundry API endpoint from the subaccount's environment: %w", err)
@@ -229,10 +296,97 @@ func (f *Flow) cfClient(ctx context.Context, api string) (*cf.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("log in to Cloud Foundry at %s: %w", api, err)
 	}
-	f.mu.Lock()
-	f.cfs[api] = c
-	f.mu.Unlock()
 	return c, nil
+}
+
+// canLoginToCFQuietly reports whether a Cloud Foundry login for api needs no
+// prompt (already logged in, or the password is known), so it may start in
+// the background before anyone asks for it.
+func (f *Flow) canLoginToCFQuietly(api string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if c := f.cfs[api]; c != nil && c.LoggedIn() {
+		return true
+	}
+	return f.login.Password != ""
+}
+
+// prefetchSpaces starts logging in to Cloud Foundry and listing the spaces
+// of env's org in the background, when that needs no prompt. One listing
+// serves the check's space lookup, the target's space and the wizard's space
+// picker. A listing already under way is joined, a finished one replaced (a
+// new check sees spaces created meanwhile).
+func (f *Flow) prefetchSpaces(ctx context.Context, env *CFEnvironment) {
+	if env == nil || env.OrgID == "" || !f.canLoginToCFQuietly(env.APIURL) {
+		return
+	}
+	f.mu.Lock()
+	if l := f.spaces[env.OrgID]; l != nil {
+		select {
+		case <-l.done:
+		default:
+			f.mu.Unlock()
+			return // under way
+		}
+	}
+	l := newCall[[]cf.Space]()
+	f.spaces[env.OrgID] = l
+	f.mu.Unlock()
+	go f.listSpaces(ctx, l, env.APIURL, env.OrgID)
+}
+
+func (f *Flow) listSpaces(ctx context.Context, l *call[[]cf.Space], api, orgID string) {
+	c, err := f.cfClient(ctx, api)
+	var spaces []cf.Space
+	if err == nil {
+		spaces, err = c.ListSpaces(ctx, orgID)
+	}
+	if err != nil {
+		f.mu.Lock()
+		if f.spaces[orgID] == l {
+			delete(f.spaces, orgID) // failures are not kept: the next caller reads again
+		}
+		f.mu.Unlock()
+	}
+	l.finish(spaces, err)
+}
+
+// orgSpaces returns the spaces of an org, from a listing started earlier
+// (prefetchSpaces) or finished earlier in this session, or listed now.
+func (f *Flow) orgSpaces(ctx context.Context, api, orgID string) ([]cf.Space, error) {
+	for {
+		f.mu.Lock()
+		l := f.spaces[orgID]
+		if l == nil {
+			l = newCall[[]cf.Space]()
+			f.spaces[orgID] = l
+			f.mu.Unlock()
+			f.listSpaces(ctx, l, api, orgID)
+		} else {
+			f.mu.Unlock()
+		}
+		spaces, err := l.wait(ctx)
+		if err != nil && cancelled(err) && ctx.Err() == nil {
+			continue // started by a caller that gave up: read again
+		}
+		return spaces, err
+	}
+}
+
+// spaceByName finds a space of an org by name (Cloud Foundry matches space
+// names case-insensitively) in the org's listing; ok is false when the
+// listing has no such space.
+func (f *Flow) spaceByName(ctx context.Context, api, orgID, name string) (space cf.Space, ok bool, err error) {
+	spaces, err := f.orgSpaces(ctx, api, orgID)
+	if err != nil {
+		return cf.Space{}, false, err
+	}
+	for _, s := range spaces {
+		if strings.EqualFold(s.Name, name) {
+			return s, true, nil
+		}
+	}
+	return cf.Space{}, false, nil
 }
 
 // fail reports a failed step and returns err unchanged.

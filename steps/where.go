@@ -35,13 +35,14 @@ func (f *Flow) Orgs(ctx context.Context, env *CFEnvironment) ([]Org, error) {
 }
 
 // Spaces lists the spaces of an org (the org must belong to an API endpoint
-// Orgs was called for).
+// Orgs was called for). The subaccount's own org was usually listed while
+// the user read the check screen; that listing is used.
 func (f *Flow) Spaces(ctx context.Context, orgID string) ([]Space, error) {
 	c, err := f.anyCF()
 	if err != nil {
 		return nil, err
 	}
-	spaces, err := c.ListSpaces(ctx, orgID)
+	spaces, err := f.orgSpaces(ctx, c.APIURL(), orgID)
 	if err != nil {
 		return nil, fmt.Errorf("list spaces: %w", err)
 	}
@@ -92,6 +93,11 @@ func (f *Flow) resolveWhere(ctx context.Context, report *CheckReport, t *Target)
 		}
 		t.OrgID, t.OrgName = org.GUID, org.Name
 	}
+	if s, ok, err := f.spaceByName(ctx, report.CF.APIURL, t.OrgID, t.Space); err == nil && ok {
+		t.SpaceID, t.Space = s.GUID, s.Name
+		return nil
+	}
+	// Not in the listing (or it failed): ask for the name itself.
 	space, err := c.GetSpaceByName(ctx, t.OrgID, t.Space)
 	if err != nil {
 		if cf.IsNotFound(err) {

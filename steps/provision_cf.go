@@ -84,7 +84,18 @@ func (f *Flow) provisionCF(ctx context.Context, t Target, res *Result) (json.Raw
 func (f *Flow) cfInstance(ctx context.Context, c *cf.Client, t Target, res *Result) (*cf.Instance, error) {
 	res.Instance.Name = t.Instance
 	f.report(Event{Step: StepInstance, Kind: EventStarted, Message: fmt.Sprintf("Instance %s in space %s", t.Instance, t.Space)})
-	plan, err := c.FindPlan(ctx, itrt.Service, t.Plan, t.SpaceID)
+	// The plan and the instance name are independent reads.
+	var (
+		inst    *cf.Instance
+		instErr error
+		found   = make(chan struct{})
+	)
+	go func() {
+		defer close(found)
+		inst, instErr = c.FindInstance(ctx, t.Instance, t.SpaceID)
+	}()
+	plan, err := f.findPlan(ctx, c, t.Plan, t.SpaceID)
+	<-found
 	if err != nil {
 		return nil, err
 	}
@@ -93,9 +104,8 @@ func (f *Flow) cfInstance(ctx context.Context, c *cf.Client, t Target, res *Resu
 			"it can take a minute after entitling; if it persists, check in the cockpit that the plan is entitled to subaccount %s and that the org's quota allows paid plans, then rerun",
 			t.Plan, t.Space, t.OrgName, t.Subaccount.Name)
 	}
-	inst, err := c.FindInstance(ctx, t.Instance, t.SpaceID)
-	if err != nil {
-		return nil, err
+	if instErr != nil {
+		return nil, instErr
 	}
 	if inst != nil {
 		if inst.PlanGUID != plan.GUID {
@@ -131,11 +141,15 @@ func (f *Flow) cfInstance(ctx context.Context, c *cf.Client, t Target, res *Resu
 		}
 		return nil, fmt.Errorf("create instance %s: %w", t.Instance, err)
 	}
-	if err := f.cfWaitJob(ctx, c, StepInstance, "Creating instance "+t.Instance, jobURL); err != nil {
+	job, err := f.cfWaitJob(ctx, c, StepInstance, "Creating instance "+t.Instance, jobURL)
+	if err != nil {
 		return nil, err
 	}
-	inst, err = c.FindInstance(ctx, t.Instance, t.SpaceID)
-	if err != nil || inst == nil {
+	if job.ResourceGUID != "" {
+		// A COMPLETE create job is a succeeded instance: no need to read it back.
+		inst = &cf.Instance{GUID: job.ResourceGUID, Name: t.Instance, Type: "managed", SpaceGUID: t.SpaceID, PlanGUID: plan.GUID,
+			LastOperation: cf.LastOperation{Type: "create", State: cf.StateSucceeded, UpdatedAt: job.UpdatedAt}}
+	} else if inst, err = c.FindInstance(ctx, t.Instance, t.SpaceID); err != nil || inst == nil {
 		return nil, fmt.Errorf("instance %s was created but cannot be read back: %v", t.Instance, err)
 	}
 	f.report(Event{Step: StepInstance, Kind: EventDone, Message: "Instance " + t.Instance + " created"})
@@ -143,29 +157,38 @@ func (f *Flow) cfInstance(ctx context.Context, c *cf.Client, t Target, res *Resu
 }
 
 // cfWaitJob waits for a job, reporting its state; a FAILED job becomes a
-// BrokerError with the broker's words.
-func (f *Flow) cfWaitJob(ctx context.Context, c *cf.Client, step Step, what, jobURL string) error {
+// BrokerError with the broker's words. Like poll, it polls at the minimum
+// interval for the first minute (completion is noticed within about a
+// second) and backs off only after that; Retry-After is honoured throughout.
+func (f *Flow) cfWaitJob(ctx context.Context, c *cf.Client, step Step, what, jobURL string) (*cf.Job, error) {
 	ctx, cancel := context.WithTimeout(ctx, f.timeout())
 	defer cancel()
 	start := time.Now()
-	job, err := c.WaitJob(ctx, jobURL, f.cfPoll(), func(j cf.Job) {
+	onPoll := func(j cf.Job) {
 		f.report(Event{Step: step, Kind: EventWaiting, Message: what, State: j.State, Elapsed: time.Since(start)})
-	})
+	}
+	every := f.cfPoll()
+	steadyCtx, steadyCancel := context.WithTimeout(ctx, time.Minute)
+	job, err := c.WaitJob(steadyCtx, jobURL, cf.PollInterval{Min: every.Min, Max: every.Min}, onPoll)
+	steadyCancel()
+	if err != nil && steadyCtx.Err() != nil && ctx.Err() == nil {
+		job, err = c.WaitJob(ctx, jobURL, every, onPoll)
+	}
 	if err != nil {
 		var failed *cf.JobFailedError
 		if errors.As(err, &failed) {
-			return &BrokerError{What: what, Text: firstNonEmpty(failed.Detail(), err.Error()), Err: err}
+			return nil, &BrokerError{What: what, Text: firstNonEmpty(failed.Detail(), err.Error()), Err: err}
 		}
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
 			state := ""
 			if job != nil {
 				state = job.State
 			}
-			return &TimeoutError{What: what, After: f.timeout(), State: state}
+			return nil, &TimeoutError{What: what, After: f.timeout(), State: state}
 		}
-		return err
+		return nil, err
 	}
-	return nil
+	return job, nil
 }
 
 // cfWaitInstance waits for an instance whose creation is in progress.
@@ -195,9 +218,17 @@ func (f *Flow) cfWaitInstance(ctx context.Context, c *cf.Client, t Target, guid 
 func (f *Flow) cfKey(ctx context.Context, c *cf.Client, t Target, inst *cf.Instance, res *Result) (json.RawMessage, error) {
 	res.Key.Name = t.Key
 	f.report(Event{Step: StepKey, Kind: EventStarted, Message: "Service key " + t.Key})
-	k, err := c.FindKey(ctx, t.Key, inst.GUID)
-	if err != nil {
-		return nil, err
+	var (
+		k   *cf.Key
+		err error
+	)
+	if res.Instance.Reused {
+		// Only an instance that existed can have the key (a new one has
+		// none; should one appear meanwhile, creating it fails as name taken
+		// and is handled below).
+		if k, err = c.FindKey(ctx, t.Key, inst.GUID); err != nil {
+			return nil, err
+		}
 	}
 	switch {
 	case k != nil && k.LastOperation.State == cf.StateSucceeded:
@@ -229,10 +260,15 @@ func (f *Flow) cfKey(ctx context.Context, c *cf.Client, t Target, inst *cf.Insta
 				return nil, fmt.Errorf("create service key %s: %w", t.Key, err)
 			}
 		} else {
-			if err := f.cfWaitJob(ctx, c, StepKey, "Creating service key "+t.Key, jobURL); err != nil {
+			job, err := f.cfWaitJob(ctx, c, StepKey, "Creating service key "+t.Key, jobURL)
+			if err != nil {
 				return nil, err
 			}
-			if k, err = c.FindKey(ctx, t.Key, inst.GUID); err != nil || k == nil {
+			if job.ResourceGUID != "" {
+				// COMPLETE means the key exists and succeeded: no read-back.
+				k = &cf.Key{GUID: job.ResourceGUID, Name: t.Key, InstanceGUID: inst.GUID,
+					LastOperation: cf.LastOperation{Type: "create", State: cf.StateSucceeded, UpdatedAt: job.UpdatedAt}}
+			} else if k, err = c.FindKey(ctx, t.Key, inst.GUID); err != nil || k == nil {
 				return nil, fmt.Errorf("service key %s was created but cannot be read back: %v", t.Key, err)
 			}
 			f.report(Event{Step: StepKey, Kind: EventDone, Message: "Service key " + t.Key + " created"})

@@ -54,6 +54,57 @@ func (t *TokenInfo) HasScopeSuffix(suffix string) bool {
 // once with the credentials in the form body when the server says
 // invalid_client: XSUAA accepts both, other UAAs only one of them.
 func Verify(ctx context.Context, httpClient *http.Client, c Credentials) (*TokenInfo, error) {
+	tok, err := token(ctx, httpClient, c)
+	if err != nil {
+		return nil, err
+	}
+	return inspect(tok, c)
+}
+
+// Token is a token endpoint's answer to a client-credentials grant, in its
+// wire shape. AccessToken is a credential: it goes only where the user
+// asked for it (cpikey token), never into an error or a log.
+type Token struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int64  `json:"expires_in,omitempty"` // seconds
+	Scope       string `json:"scope,omitempty"`      // space separated
+	JTI         string `json:"jti,omitempty"`
+}
+
+// String keeps the access token out of %v and %s.
+func (t Token) String() string {
+	return fmt.Sprintf("oauth.Token{type %q, expires in %ds, scope %q, access token redacted}", t.TokenType, t.ExpiresIn, t.Scope)
+}
+
+// GoString keeps the access token out of %#v.
+func (t Token) GoString() string { return t.String() }
+
+// Fetch gets a client-credentials token exactly as Verify does (Basic
+// first, form body on invalid_client) and returns the answer.
+func Fetch(ctx context.Context, httpClient *http.Client, c Credentials) (*Token, error) {
+	tok, err := token(ctx, httpClient, c)
+	if err != nil {
+		return nil, err
+	}
+	out := &Token{AccessToken: tok.AccessToken, TokenType: tok.TokenType, ExpiresIn: tok.ExpiresIn}
+	if out.ExpiresIn == 0 && !tok.Expiry.IsZero() {
+		out.ExpiresIn = int64(time.Until(tok.Expiry).Round(time.Second) / time.Second)
+	}
+	if s, ok := tok.Extra("scope").(string); ok {
+		out.Scope = s
+	} else if l := scopeList(tok.Extra("scope")); len(l) > 0 {
+		out.Scope = strings.Join(l, " ")
+	}
+	if j, ok := tok.Extra("jti").(string); ok {
+		out.JTI = j
+	}
+	return out, nil
+}
+
+// token runs the client-credentials grant; errors are explained and carry
+// neither the secret nor a token.
+func token(ctx context.Context, httpClient *http.Client, c Credentials) (*oauth2.Token, error) {
 	if c.ClientID == "" || c.ClientSecret == "" {
 		return nil, errors.New("the key has no clientid or clientsecret: only ClientId/Secret keys can be verified with a token request")
 	}
@@ -86,7 +137,7 @@ func Verify(ctx context.Context, httpClient *http.Client, c Credentials) (*Token
 		}
 		return nil, explain(err, u, c)
 	}
-	return inspect(tok, c)
+	return tok, nil
 }
 
 func fetch(ctx context.Context, c Credentials, tokenURL string, style oauth2.AuthStyle) (*oauth2.Token, error) {

@@ -7,6 +7,7 @@ package itrt
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Service is the technical offering name; never match on display names.
@@ -62,7 +63,9 @@ func ValidateName(name string) error {
 		return fmt.Errorf("must not be empty (%s)", NameRule)
 	}
 	if len(name) > MaxNameLen {
-		return fmt.Errorf("%q is %d characters long; %s", name, len(name), NameRule)
+		// Count characters for the message: a name of umlauts is refused
+		// either way, but its length must read as the user typed it.
+		return fmt.Errorf("%q is %d characters long; %s", name, utf8.RuneCountInString(name), NameRule)
 	}
 	for _, r := range name {
 		ok := r == '.' || r == '_' || r == '-' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9')

@@ -36,7 +36,7 @@ func TestValidateName_SAPRuleWithTheRuleShown(t *testing.T) {
 		{"newline\n", false, `'\n'`},
 		{"nul\x00", false, `'\x00'`},
 		{"bad\xffutf8", false, `'�'`},
-		{strings.Repeat("ä", 16), false, `'ä'`},             // 16 characters in 32 bytes
+		{strings.Repeat("ä", 16), false, `'ä'`},                // 16 characters in 32 bytes
 		{strings.Repeat("ä", 17), false, "17 characters long"}, // counted in characters, not bytes
 	}
 	for _, tc := range cases {

@@ -141,7 +141,7 @@ func (f *Flow) cfInstance(ctx context.Context, c *cf.Client, t Target, res *Resu
 		}
 		return nil, fmt.Errorf("create instance %s: %w", t.Instance, err)
 	}
-	job, err := f.cfWaitJob(ctx, c, StepInstance, "Creating instance "+t.Instance, jobURL)
+	job, err := f.cfJob(ctx, c, StepInstance, "Creating instance "+t.Instance, jobURL)
 	if err != nil {
 		return nil, err
 	}
@@ -157,10 +157,17 @@ func (f *Flow) cfInstance(ctx context.Context, c *cf.Client, t Target, res *Resu
 }
 
 // cfWaitJob waits for a job, reporting its state; a FAILED job becomes a
-// BrokerError with the broker's words. Like poll, it polls at the minimum
-// interval for the first minute (completion is noticed within about a
-// second) and backs off only after that; Retry-After is honoured throughout.
-func (f *Flow) cfWaitJob(ctx context.Context, c *cf.Client, step Step, what, jobURL string) (*cf.Job, error) {
+// BrokerError with the broker's words.
+func (f *Flow) cfWaitJob(ctx context.Context, c *cf.Client, step Step, what, jobURL string) error {
+	_, err := f.cfJob(ctx, c, step, what, jobURL)
+	return err
+}
+
+// cfJob is cfWaitJob returning the finished job. Like poll, it polls at
+// the minimum interval for the first minute (completion is noticed within
+// about a second) and backs off only after that; Retry-After is honoured
+// throughout.
+func (f *Flow) cfJob(ctx context.Context, c *cf.Client, step Step, what, jobURL string) (*cf.Job, error) {
 	ctx, cancel := context.WithTimeout(ctx, f.timeout())
 	defer cancel()
 	start := time.Now()
@@ -260,7 +267,7 @@ func (f *Flow) cfKey(ctx context.Context, c *cf.Client, t Target, inst *cf.Insta
 				return nil, fmt.Errorf("create service key %s: %w", t.Key, err)
 			}
 		} else {
-			job, err := f.cfWaitJob(ctx, c, StepKey, "Creating service key "+t.Key, jobURL)
+			job, err := f.cfJob(ctx, c, StepKey, "Creating service key "+t.Key, jobURL)
 			if err != nil {
 				return nil, err
 			}

@@ -207,7 +207,7 @@ func (r *spanRecorder) spans(key string) []span {
 	return out
 }
 
-func (r *spanRecorder) first(t *testing.T, key string) span {
+func (r *spanRecorder) first(t testing.TB, key string) span {
 	t.Helper()
 	s := r.spans(key)
 	if len(s) == 0 {

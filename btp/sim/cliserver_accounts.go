@@ -462,7 +462,7 @@ func (s *Server) cliEntitlementList(c *cliCall) cliResult {
 		}
 		owned = append(owned, cliJSON(s.cliEntitledService(svc, am, cn)))
 	}
-	first, second := cliSplitPadding(s.padding)
+	first, second := cliSplitPadding(s.entitlementPadding())
 	body := [][]byte{[]byte(`{"entitledServices":[`)}
 	sep := func() {
 		if len(body) > 1 {

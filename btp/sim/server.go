@@ -67,7 +67,10 @@ type Server struct {
 	requests []string
 
 	cli, cf, xsuaa *listener
-	padding        []byte
+	// padding is built on the first entitlement listing: building 3 MB
+	// in Start would delay the demo's first frame by ~20 ms.
+	paddingOnce sync.Once
+	padding     []byte
 }
 
 type session struct {
@@ -139,7 +142,6 @@ func Start(cfg Config) (*Server, error) {
 	if s.world == nil {
 		s.world = newWorld(s.rnd, cfg.Now())
 	}
-	s.padding = entitlementPadding(cfg.EntitlementPadding)
 
 	var err error
 	if s.cli, err = serve("cli", s.wrap("cli", s.cliServerHandler())); err != nil {
@@ -319,6 +321,12 @@ func (s *Server) takeFaultLocked(key string, kinds ...FaultKind) *Fault {
 		return &c
 	}
 	return nil
+}
+
+// entitlementPadding returns the filler services, built on first use.
+func (s *Server) entitlementPadding() []byte {
+	s.paddingOnce.Do(func() { s.padding = entitlementPadding(s.cfg.EntitlementPadding) })
+	return s.padding
 }
 
 // Requests returns the keys of all requests served so far, in order.

@@ -1,0 +1,226 @@
+// Package manage is what cpikey does after the wizard: it keeps a profile of
+// every revealed key (steps/profile, the secret in the OS keychain) and
+// runs the subcommands on them: list, show, token, export, rotate, forget.
+// main parses flags and calls one Manager method per subcommand.
+package manage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cpikey/cpikey/steps"
+	"github.com/cpikey/cpikey/steps/keychain"
+	"github.com/cpikey/cpikey/steps/profile"
+)
+
+// Manager runs the subcommands against one profile store and keychain.
+type Manager struct {
+	Store      *profile.Store
+	Keyring    steps.Keyring // nil: no keychain (secrets cannot be read or stored)
+	HTTPClient *http.Client  // token requests; nil: the transport default
+	// Notes receives what was done, for people (stderr); nil discards.
+	Notes io.Writer
+	// Now is the clock (tests); nil: time.Now.
+	Now func() time.Time
+	// GOOS picks how curl exports read the keychain; "": runtime.GOOS.
+	GOOS string
+	// VerifyWait bounds how long Rotate keeps trying the new key's first
+	// token (XSUAA can take a few seconds to know a new client); 0: 30s.
+	VerifyWait time.Duration
+}
+
+func (m *Manager) now() time.Time {
+	if m.Now != nil {
+		return m.Now()
+	}
+	return time.Now()
+}
+
+func (m *Manager) note(format string, a ...any) {
+	if m.Notes != nil {
+		fmt.Fprintf(m.Notes, format+"\n", a...)
+	}
+}
+
+// SaveResult stores the profile of a successful run: the result's
+// non-secret fields, the global account and the Cloud Foundry API endpoint
+// the flow learnt (flow may be nil). A profile of the same name is replaced.
+func (m *Manager) SaveResult(flow *steps.Flow, res *steps.Result, t steps.Target) (profile.Profile, error) {
+	if res == nil {
+		return profile.Profile{}, errors.New("no result to keep")
+	}
+	p := profile.FromResult(res, t, m.now())
+	if flow != nil {
+		if a := flow.Account(); a != nil {
+			p.GlobalAccount = a.GlobalAccountSubdomain
+		}
+		if env := flow.CFEnvironment(p.Subaccount.ID); env != nil && p.Runtime == steps.RuntimeCF {
+			p.CFAPIURL = env.APIURL
+			if p.OrgID == "" && strings.EqualFold(p.Org, env.OrgName) {
+				p.OrgID = env.OrgID
+			}
+		}
+	}
+	if err := m.Store.Save(p); err != nil {
+		return p, fmt.Errorf("keep profile %s: %w", p.Name, err)
+	}
+	return p, nil
+}
+
+// HeadlessTarget is the target `cpikey --yes` worked on, for SaveResult:
+// in with its defaults filled (the result adds what the flow resolved).
+func HeadlessTarget(in steps.HeadlessInput) steps.Target {
+	_ = in.Normalize() // RunHeadless succeeded with the same input
+	t := steps.Target{Runtime: in.Runtime, OrgName: in.Org, Space: in.Space, Plan: in.Plan,
+		Instance: in.Instance, Key: in.Key, Roles: slices.Clone(in.Roles), NoKeychain: in.NoKeychain}
+	if t.Runtime == steps.RuntimeOther {
+		t.OrgName, t.Space = "", "" // Service Manager has neither
+	}
+	return t
+}
+
+// resolve loads the named profile, or the most recent one for "".
+func (m *Manager) resolve(name string) (profile.Profile, error) {
+	p, err := m.Store.Resolve(name)
+	var amb *profile.AmbiguousError
+	if errors.As(err, &amb) {
+		return p, &steps.UsageError{Msg: "name the profile: " + err.Error()}
+	}
+	return p, err
+}
+
+// secret reads the client secret of p from the keychain. Errors say why it
+// is not there and what to do; they never contain the secret.
+func (m *Manager) secret(ctx context.Context, p profile.Profile) (string, error) {
+	if p.KeychainAccount == "" {
+		return "", fmt.Errorf("profile %s has no client secret in the OS keychain (it was saved with --no-keychain, or the keychain failed then): "+
+			"run cpikey again without --no-keychain to store it, or cpikey rotate %s for a new key", p.Name, p.Name)
+	}
+	if m.Keyring == nil {
+		return "", errors.New("no OS keychain available here, and the client secret is only kept there")
+	}
+	s, err := m.Keyring.Get(ctx, keychainService(p), p.KeychainAccount)
+	switch {
+	case errors.Is(err, keychain.ErrNotFound):
+		return "", fmt.Errorf("the OS keychain has no client secret for profile %s any more (service %s, account %s): "+
+			"run cpikey rotate %s for a new key, or cpikey again", p.Name, keychainService(p), p.KeychainAccount, p.Name)
+	case err != nil:
+		return "", fmt.Errorf("read the client secret of profile %s: %w", p.Name, err)
+	case s == "":
+		return "", fmt.Errorf("the OS keychain holds an empty client secret for profile %s", p.Name)
+	}
+	return s, nil
+}
+
+func keychainService(p profile.Profile) string {
+	if p.KeychainService != "" {
+		return p.KeychainService
+	}
+	return steps.KeychainService
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// List prints the profiles, one name a line (or all of them as a JSON
+// array). No profile is not an error.
+func (m *Manager) List(w io.Writer, asJSON bool) error {
+	all, err := m.Store.List()
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		if all == nil {
+			all = []profile.Profile{}
+		}
+		return writeJSON(w, all)
+	}
+	if len(all) == 0 {
+		m.note("No profile yet: run cpikey (or cpikey --yes) to create a key; it is kept as a profile.")
+		return nil
+	}
+	var b strings.Builder
+	for _, p := range all {
+		b.WriteString(p.Name + "\n")
+	}
+	_, err = io.WriteString(w, b.String())
+	return err
+}
+
+// showJSON is a profile with the secret only when asked for.
+type showJSON struct {
+	profile.Profile
+	ClientSecret string `json:"clientsecret,omitempty"`
+}
+
+// Show prints one profile; the secret stays masked unless showSecret, and
+// is read from the keychain only then.
+func (m *Manager) Show(ctx context.Context, w io.Writer, name string, showSecret, asJSON bool) error {
+	p, err := m.resolve(name)
+	if err != nil {
+		return err
+	}
+	secret := ""
+	if showSecret {
+		if secret, err = m.secret(ctx, p); err != nil {
+			return err
+		}
+	}
+	if asJSON {
+		return writeJSON(w, showJSON{Profile: p, ClientSecret: secret})
+	}
+	var b strings.Builder
+	line := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(&b, "%-15s %s\n", k+":", v)
+		}
+	}
+	line("profile", p.Name)
+	line("global account", p.GlobalAccount)
+	line("subaccount", fmt.Sprintf("%s (subdomain %s, id %s)", p.Subaccount.Name, p.Subaccount.Subdomain, p.Subaccount.ID))
+	where := string(p.Runtime)
+	if p.Runtime == steps.RuntimeCF {
+		where += fmt.Sprintf(" (org %s, space %s)", p.Org, p.Space)
+	} else {
+		where += " (Service Manager)"
+	}
+	line("runtime", where)
+	line("plan", p.Plan)
+	if len(p.Roles) > 0 {
+		line("roles", strings.Join(p.Roles, ", "))
+	}
+	line("instance", ref(p.Instance))
+	line("key", ref(p.Key))
+	line("clientid", p.ClientID)
+	switch {
+	case showSecret:
+		line("clientsecret", secret)
+	case p.KeychainAccount == "":
+		line("clientsecret", "(not stored: saved with --no-keychain)")
+	default:
+		line("clientsecret", fmt.Sprintf("%s (OS keychain, service %s, account %s; --show-secret prints it)", steps.Mask("x"), keychainService(p), p.KeychainAccount))
+	}
+	line("tokenurl", p.TokenURL)
+	line("url", p.URL)
+	line("created", p.CreatedAt.Local().Format(time.RFC3339))
+	_, err = io.WriteString(w, b.String())
+	return err
+}
+
+func ref(r profile.Ref) string {
+	if r.ID == "" {
+		return r.Name
+	}
+	return fmt.Sprintf("%s (id %s)", r.Name, r.ID)
+}

@@ -1,0 +1,37 @@
+package manage
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/cpikey/cpikey/btp/oauth"
+)
+
+// Token fetches a fresh access token with the profile's client credentials
+// (the secret read from the keychain) and prints only the token and a
+// newline, so that $(cpikey token) is the token; asJSON prints the token
+// endpoint's answer instead (access_token, token_type, expires_in, scope,
+// jti; never the client secret).
+func (m *Manager) Token(ctx context.Context, w io.Writer, name string, asJSON bool) error {
+	p, err := m.resolve(name)
+	if err != nil {
+		return err
+	}
+	secret, err := m.secret(ctx, p)
+	if err != nil {
+		return err
+	}
+	tok, err := oauth.Fetch(ctx, m.HTTPClient, oauth.Credentials{ClientID: p.ClientID, ClientSecret: secret, TokenURL: p.TokenURL})
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("token for profile %s: %w", p.Name, err)
+	}
+	if asJSON {
+		return writeJSON(w, tok)
+	}
+	_, err = fmt.Fprintln(w, tok.AccessToken)
+	return err
+}

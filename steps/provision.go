@@ -9,6 +9,7 @@ import (
 
 	"github.com/cpikey/cpikey/btp/itrt"
 	"github.com/cpikey/cpikey/btp/oauth"
+	"github.com/cpikey/cpikey/btp/transport"
 	"github.com/cpikey/cpikey/steps/keychain"
 )
 
@@ -151,9 +152,17 @@ func (f *Flow) Provision(ctx context.Context, t Target) (*Result, error) {
 	res.Credentials = creds
 	f.report(Event{Step: StepReveal, Kind: EventDone, Message: "Credentials of " + t.Key + " read (clientid " + creds.ClientID + ")"})
 	f.verify(ctx, t, res)
+	if err := ctx.Err(); err != nil {
+		// Interrupted (ctrl+c): not a finished result. A rerun reuses the
+		// instance and key and verifies again.
+		return nil, err
+	}
 	if !t.NoKeychain && f.cfg.Keyring != nil {
 		if err := f.SaveSecret(ctx, res); err != nil {
 			res.KeychainErr = err
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
 	} else {
 		f.report(Event{Step: StepKeychain, Kind: EventSkipped, Message: "Not saving the secret in the OS keychain (--no-keychain)"})
@@ -164,8 +173,24 @@ func (f *Flow) Provision(ctx context.Context, t Target) (*Result, error) {
 // verify fetches a token with the credentials and checks the scope.
 func (f *Flow) verify(ctx context.Context, t Target, res *Result) {
 	f.report(Event{Step: StepVerify, Kind: EventStarted, Message: "Fetching a token from " + res.Credentials.TokenURL})
-	info, err := oauth.Verify(ctx, f.cfg.HTTPClient, oauth.Credentials{ClientID: res.Credentials.ClientID,
-		ClientSecret: res.Credentials.ClientSecret, TokenURL: res.Credentials.TokenURL})
+	// The token server rate-limits and fails like any other, and a new key
+	// can take a moment to reach it: a few quick attempts before giving up.
+	policy := f.cfg.Retry.Normalized()
+	policy.MaxAttempts = min(policy.MaxAttempts, 3)
+	retry := transport.NewRetrier(policy)
+	var info *oauth.TokenInfo
+	var err error
+	for {
+		retry.Begin()
+		info, err = oauth.Verify(ctx, f.cfg.HTTPClient, oauth.Credentials{ClientID: res.Credentials.ClientID,
+			ClientSecret: res.Credentials.ClientSecret, TokenURL: res.Credentials.TokenURL})
+		if err == nil || ctx.Err() != nil {
+			break
+		}
+		if again, _ := retry.Wait(ctx, 0); !again {
+			break
+		}
+	}
 	if err != nil {
 		f.report(Event{Step: StepVerify, Kind: EventFailed, Message: "The credentials did not yield a token: " + err.Error(), Err: err})
 		res.VerifyErr = err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/cpikey/cpikey/btp/cf"
@@ -139,7 +140,7 @@ func (f *Flow) cfInstance(ctx context.Context, c *cf.Client, t Target, res *Resu
 				return f.cfWaitInstance(ctx, c, t, again.GUID)
 			}
 		}
-		return nil, fmt.Errorf("create instance %s: %w", t.Instance, err)
+		return nil, fmt.Errorf("create instance %s: %w%s", t.Instance, err, rerunHint(err))
 	}
 	job, err := f.cfJob(ctx, c, StepInstance, "Creating instance "+t.Instance, jobURL)
 	if err != nil {
@@ -193,9 +194,27 @@ func (f *Flow) cfJob(ctx context.Context, c *cf.Client, step Step, what, jobURL 
 			}
 			return nil, &TimeoutError{What: what, After: f.timeout(), State: state}
 		}
-		return nil, err
+		if errors.Is(err, context.Canceled) {
+			return nil, err
+		}
+		// The request was accepted; only watching it failed.
+		return nil, fmt.Errorf("%s: %w; SAP keeps working on it: rerun cpikey later and it will pick up where this left off", what, err)
 	}
 	return job, nil
+}
+
+// rerunHint is the advice for a failure that is most likely temporary (a
+// 5xx or 429 answer, a broken connection): nothing is lost by running
+// again. It is "" for refusals that a rerun would only repeat.
+func rerunHint(err error) string {
+	if errors.Is(err, context.Canceled) {
+		return ""
+	}
+	var apiErr *cf.Error
+	if errors.As(err, &apiErr) && apiErr.Status < 500 && apiErr.Status != http.StatusTooManyRequests {
+		return ""
+	}
+	return "; this looks temporary: rerun cpikey in a minute, it reuses what was already created"
 }
 
 // cfWaitInstance waits for an instance whose creation is in progress.
@@ -262,9 +281,9 @@ func (f *Flow) cfKey(ctx context.Context, c *cf.Client, t Target, inst *cf.Insta
 					}
 					break
 				}
-				return nil, fmt.Errorf("create service key %s: %w", t.Key, err)
+				return nil, fmt.Errorf("create service key %s: %w%s", t.Key, err, rerunHint(err))
 			default:
-				return nil, fmt.Errorf("create service key %s: %w", t.Key, err)
+				return nil, fmt.Errorf("create service key %s: %w%s", t.Key, err, rerunHint(err))
 			}
 		} else {
 			job, err := f.cfJob(ctx, c, StepKey, "Creating service key "+t.Key, jobURL)
@@ -287,7 +306,7 @@ func (f *Flow) cfKey(ctx context.Context, c *cf.Client, t Target, inst *cf.Insta
 		if cf.IsNotAuthorized(err) {
 			return nil, notSpaceDeveloper(t, err)
 		}
-		return nil, fmt.Errorf("read the credentials of key %s: %w", t.Key, err)
+		return nil, fmt.Errorf("read the credentials of key %s: %w%s", t.Key, err, rerunHint(err))
 	}
 	return raw, nil
 }

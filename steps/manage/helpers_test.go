@@ -62,7 +62,7 @@ func newEnv(t *testing.T) *env {
 		},
 		mgr: &manage.Manager{Store: store, Keyring: kc, HTTPClient: hc, Notes: notes, GOOS: "linux",
 			VerifyWait: 40 * time.Millisecond,
-			Now: func() time.Time { clock = clock.Add(time.Second); return clock }},
+			Now:        func() time.Time { clock = clock.Add(time.Second); return clock }},
 	}
 }
 

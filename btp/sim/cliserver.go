@@ -295,6 +295,7 @@ func (s *Server) cliNewSessionLocked(u *User, idp string) cliResult {
 		return cliHTTP(http.StatusForbidden, "")
 	}
 	id := cliRandomID(24)
+	s.issued = append(s.issued, id)
 	s.sessions[id] = &session{User: u.Email, Subdomain: s.world.GlobalAccountSubdomain, IdP: idp}
 	issuer := "accounts.sap.com"
 	if idp != "" {

@@ -65,6 +65,7 @@ type Server struct {
 
 	faults   []*Fault
 	requests []string
+	issued   []string // every session id, token and passcode handed out (inspect.go)
 
 	cli, cf, xsuaa *listener
 	// padding is built on the first entitlement listing: building 3 MB

@@ -76,6 +76,7 @@ func (s *Server) issuePasscodeLocked(email string) string {
 	}
 	code := string(b)
 	s.passcode[code] = email
+	s.issued = append(s.issued, code)
 	return code
 }
 
@@ -228,6 +229,7 @@ func (s *Server) writeCFToken(w http.ResponseWriter, u *User, refresh, grant str
 		"iat": now.Unix(), "user_name": u.Email, "email": u.Email, "origin": userOrigin(u), "cid": "cf",
 	})
 	s.tokens[access] = &cfToken{User: u.Email, Expires: exp}
+	s.issued = append(s.issued, access, idToken, refresh)
 	expiresIn := int(life/time.Second) - 1
 	if expiresIn < 0 {
 		expiresIn = 0

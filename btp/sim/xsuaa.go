@@ -126,6 +126,7 @@ func (s *Server) xsuaaToken(w http.ResponseWriter, r *http.Request) {
 		"iss": iss, "zid": saGUID, "aud": []string{strings.SplitN(id, "|", 2)[0]},
 		"ext_attr": map[string]any{"enhancer": "XSUAA", "subaccountid": saGUID, "zdn": sub, "serviceinstanceid": inst.GUID},
 	})
+	s.issued = append(s.issued, access)
 	writeUAAJSON(w, http.StatusOK, map[string]any{
 		"access_token": access, "token_type": "bearer", "expires_in": validity - 1,
 		"scope": strings.Join(scopes, " "), "jti": jti,

@@ -31,6 +31,8 @@ type keyMap struct {
 	CopyJSON     key.Binding
 	ShowSecret   key.Binding
 	SaveKeychain key.Binding
+	Export       key.Binding // opens the export chooser
+	ExportFormat []key.Binding
 	Done         key.Binding
 }
 
@@ -61,7 +63,15 @@ func newKeyMap() keyMap {
 		CopyJSON:     key.NewBinding(key.WithKeys("j"), key.WithHelp("j", "copy key as JSON")),
 		ShowSecret:   key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "show/hide secret")),
 		SaveKeychain: key.NewBinding(key.WithKeys("k"), key.WithHelp("k", "retry keychain")),
-		Done:         key.NewBinding(key.WithKeys("q", "enter"), key.WithHelp("q", "done")),
+		Export:       key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "export to a file")),
+		// In the export chooser, in the order of profile.Formats.
+		ExportFormat: []key.Binding{
+			key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "Postman")),
+			key.NewBinding(key.WithKeys("e"), key.WithHelp("e", ".env")),
+			key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "curl")),
+			key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "Terraform")),
+		},
+		Done: key.NewBinding(key.WithKeys("q", "enter"), key.WithHelp("q", "done")),
 	}
 }
 

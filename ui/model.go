@@ -180,7 +180,7 @@ func (m *model) apply(t transition) tea.Cmd {
 		return m.push(newProgress(m.e, m.c.target))
 	case provisioned:
 		m.c.result = t.result
-		return m.push(newReveal(m.e, t.result))
+		return m.push(newReveal(m.e, t.result, m.c.target))
 	case finished:
 		return m.quit(false)
 	}

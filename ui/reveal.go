@@ -13,6 +13,7 @@ import (
 
 	"github.com/cpikey/cpikey/steps"
 	"github.com/cpikey/cpikey/steps/clipboard"
+	"github.com/cpikey/cpikey/steps/profile"
 )
 
 type (
@@ -26,6 +27,11 @@ type (
 		id  uint64
 		ref *steps.KeychainRef
 		err error
+	}
+	profileSavedMsg struct {
+		id      uint64
+		profile profile.Profile
+		err     error
 	}
 )
 
@@ -55,10 +61,19 @@ type revealModel struct {
 	saveID   uint64
 	saveErr  error
 	keychain *steps.KeychainRef
+
+	target steps.Target
+	// The profile kept of this key (Options.SaveProfile).
+	profSaving bool
+	profID     uint64
+	profSaved  *profile.Profile
+	profErr    error
+
+	export exportChooser
 }
 
-func newReveal(e *env, r *steps.Result) *revealModel {
-	m := &revealModel{e: e, result: r, spin: e.newSpinner(), vp: newScroller(e),
+func newReveal(e *env, r *steps.Result, t steps.Target) *revealModel {
+	m := &revealModel{e: e, result: r, target: t, spin: e.newSpinner(), vp: newScroller(e),
 		keychain: r.Keychain, saveErr: r.KeychainErr}
 	c := r.Credentials
 	k := e.keys
@@ -70,8 +85,33 @@ func newReveal(e *env, r *steps.Result) *revealModel {
 		{k.CopyJSON, func(m *revealModel) tea.Cmd { return m.copy("the key as JSON", keyJSON(c), true) }},
 		{k.ShowSecret, func(m *revealModel) tea.Cmd { m.showSecret = !m.showSecret; m.refresh(); return nil }},
 		{k.SaveKeychain, func(m *revealModel) tea.Cmd { return m.save() }},
+		{k.Export, func(m *revealModel) tea.Cmd { m.export.open = true; m.status = ""; return nil }},
 	}
 	return m
+}
+
+// current is the result as it stands, with a keychain retry applied.
+func (m *revealModel) current() steps.Result {
+	r := *m.result
+	if m.keychain != nil {
+		r.Keychain, r.KeychainErr = m.keychain, nil
+	}
+	return r
+}
+
+// saveProfile keeps the key as a profile (in a Cmd); no-op without the hook.
+func (m *revealModel) saveProfile() tea.Cmd {
+	save := m.e.opts.SaveProfile
+	if save == nil {
+		return nil
+	}
+	m.profSaving = true
+	m.profID = m.e.newID()
+	id, r, t := m.profID, m.current(), m.target
+	return tea.Batch(m.spin.Tick, func() tea.Msg {
+		p, err := save(&r, t)
+		return profileSavedMsg{id: id, profile: p, err: err}
+	})
 }
 
 // keyJSON is the service key's oauth part as users paste it into tools.
@@ -82,8 +122,12 @@ func keyJSON(c steps.Credentials) string {
 	return string(b)
 }
 
-func (m *revealModel) id() screen    { return screenReveal }
-func (m *revealModel) init() tea.Cmd { m.refresh(); return nil }
+func (m *revealModel) id() screen { return screenReveal }
+func (m *revealModel) init() tea.Cmd {
+	cmd := m.saveProfile()
+	m.refresh()
+	return cmd
+}
 
 func (m *revealModel) copy(what, text string, secret bool) tea.Cmd {
 	cb := m.e.opts.Clipboard
@@ -124,7 +168,7 @@ func (m *revealModel) save() tea.Cmd {
 func (m *revealModel) update(msg tea.Msg) (tea.Cmd, transition) {
 	switch msg := msg.(type) {
 	case spinner.TickMsg:
-		if !m.saving {
+		if !m.saving && !m.profSaving {
 			return nil, nil
 		}
 		var cmd tea.Cmd
@@ -150,16 +194,35 @@ func (m *revealModel) update(msg tea.Msg) (tea.Cmd, transition) {
 			return nil, nil
 		}
 		m.saving, m.saveErr = false, msg.err
+		var cmd tea.Cmd
 		if msg.err == nil {
 			m.keychain = msg.ref
 			if m.keychain == nil {
 				m.keychain = &steps.KeychainRef{Service: steps.KeychainService}
 			}
+			cmd = m.saveProfile() // the profile now knows where the secret is
+		}
+		m.refresh()
+		return cmd, nil
+	case profileSavedMsg:
+		if msg.id != m.profID {
+			return nil, nil
+		}
+		m.profSaving, m.profErr = false, msg.err
+		if msg.err == nil {
+			p := msg.profile
+			m.profSaved = &p
 		}
 		m.refresh()
 		return nil, nil
+	case exportedMsg:
+		m.exported(msg)
+		return nil, nil
 	case tea.KeyMsg:
 		k := m.e.keys
+		if m.export.open {
+			return m.exportKey(msg), nil
+		}
 		if key.Matches(msg, k.Done) {
 			return nil, finished{}
 		}
@@ -188,6 +251,10 @@ func (m *revealModel) setSize(w, h int) {
 
 func (m *revealModel) help() ([]key.Binding, [][]key.Binding) {
 	k := m.e.keys
+	if m.export.open {
+		all := append(append([]key.Binding{}, k.ExportFormat...), withHelp(k.Back, "esc", "cancel"))
+		return []key.Binding{withHelp(k.ExportFormat[0], "p/e/c/t", "write file"), withHelp(k.Back, "esc", "cancel")}, [][]key.Binding{all}
+	}
 	var all []key.Binding
 	for _, a := range m.actions {
 		if a.binding.Help().Key == k.SaveKeychain.Help().Key && !m.canSave() {
@@ -196,10 +263,11 @@ func (m *revealModel) help() ([]key.Binding, [][]key.Binding) {
 		all = append(all, a.binding)
 	}
 	done := withHelp(k.Done, "q", "done")
-	short := []key.Binding{done, withHelp(k.CopyID, "1-4", "copy"), withHelp(k.ShowSecret, "s", "show secret"), withHelp(k.CopyJSON, "j", "JSON")}
+	short := []key.Binding{done, withHelp(k.CopyID, "1-4", "copy"), withHelp(k.ShowSecret, "s", "show"), withHelp(k.CopyJSON, "j", "JSON")}
 	if m.canSave() {
 		short = append(short, withHelp(k.SaveKeychain, "k", "retry keychain"))
 	}
+	short = append(short, withHelp(k.Export, "e", "export"))
 	return short, [][]key.Binding{all, {done, k.Up, k.Down, k.Page}}
 }
 
@@ -231,7 +299,11 @@ func (m *revealModel) refresh() {
 	b.WriteString("\n")
 
 	b.WriteString(st.Label.Render(fmt.Sprintf("%-9s", "Keychain")) + " " + m.keychainLine() + "\n")
-	b.WriteString(st.Label.Render(fmt.Sprintf("%-9s", "Token")) + " " + m.verifyLine() + "\n\n")
+	b.WriteString(st.Label.Render(fmt.Sprintf("%-9s", "Token")) + " " + m.verifyLine() + "\n")
+	if m.e.opts.SaveProfile != nil {
+		b.WriteString(st.Label.Render(fmt.Sprintf("%-9s", "Profile")) + " " + m.profileLine() + "\n")
+	}
+	b.WriteString("\n")
 
 	b.WriteString(st.Label.Render("Next step") + "\n")
 	b.WriteString(m.nextStep())
@@ -253,6 +325,19 @@ func (m *revealModel) keychainLine() string {
 		return wrap(st.fail(fmt.Sprintf("not saved: %v. Press k to try again.", m.saveErr)), m.w, 10)
 	}
 	return wrap(st.warn("not saved (--no-keychain): copy the secret now, cpikey keeps it nowhere."), m.w, 10)
+}
+
+func (m *revealModel) profileLine() string {
+	st := m.e.st
+	switch {
+	case m.profSaving:
+		return m.spin.View() + " keeping this key as a profile" + st.g.Ellipsis
+	case m.profErr != nil:
+		return wrap(st.fail(fmt.Sprintf("not kept: %v. The key works anyway; cpikey token and export need a profile.", m.profErr)), m.w, 10)
+	case m.profSaved != nil:
+		return wrap(st.ok("kept as "+m.profSaved.Name+"; cpikey list shows it"), m.w, 10)
+	}
+	return ""
 }
 
 func (m *revealModel) verifyLine() string {
@@ -290,7 +375,7 @@ func (m *revealModel) nextStep() string {
 		lookup = fmt.Sprintf("security find-generic-password -s %s -a '%s' -w | sed 's/^go-keyring-base64://' | base64 -D", m.keychain.Service, acct)
 	case "windows":
 		b.WriteString(wrap(fmt.Sprintf("The secret is in Windows Credential Manager as %s:%s (Generic Credentials). PowerShell has no built-in reader; copy it with 2 or use the CredentialManager module.", m.keychain.Service, acct), m.w, 0) + "\n")
-		b.WriteString(wrap("Once available, `cpikey token` prints a token directly.", m.w, 0) + "\n")
+		m.tokenStep(&b, "curl.exe")
 		return b.String()
 	default:
 		lookup = fmt.Sprintf("secret-tool lookup service %s username '%s'", m.keychain.Service, acct)
@@ -304,10 +389,24 @@ func (m *revealModel) nextStep() string {
 	for _, l := range cmd {
 		b.WriteString(indent(st.Code.Render(ansi.Hardwrap(l, max(10, m.w-2), false)), 2) + "\n")
 	}
-	b.WriteString(wrap("Once available, `cpikey token` does the same in one step.", m.w, 0) + "\n")
+	m.tokenStep(&b, "curl")
 	return b.String()
 }
 
+// tokenStep shows cpikey token, which needs the profile.
+func (m *revealModel) tokenStep(b *strings.Builder, curl string) {
+	if m.e.opts.SaveProfile == nil {
+		return
+	}
+	b.WriteString(wrap("Or let cpikey read the keychain and call your iFlow with a fresh token:", m.w, 0) + "\n")
+	l := fmt.Sprintf("%s -H \"Authorization: Bearer $(cpikey token)\" '%s/http/your/endpoint'", curl, m.result.Credentials.URL)
+	b.WriteString(indent(m.e.st.Code.Render(ansi.Hardwrap(l, max(10, m.w-2), false)), 2) + "\n")
+}
+
 func (m *revealModel) view() string {
-	return m.vp.View() + "\n" + scrollHint(m.e.st, m.vp) + "\n" + ansi.Truncate(m.status, m.w, m.e.st.g.Ellipsis)
+	status := ansi.Truncate(m.status, m.w, m.e.st.g.Ellipsis)
+	if m.export.open {
+		return m.exportView() + "\n" + status
+	}
+	return m.vp.View() + "\n" + scrollHint(m.e.st, m.vp) + "\n" + status
 }

@@ -2,6 +2,8 @@ package ui
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -9,6 +11,7 @@ import (
 
 	"github.com/cpikey/cpikey/steps"
 	"github.com/cpikey/cpikey/steps/clipboard"
+	"github.com/cpikey/cpikey/steps/profile"
 )
 
 func rvl(m *model) *revealModel { return m.cur().(*revealModel) }
@@ -44,6 +47,17 @@ func TestRevealScreen(t *testing.T) {
 			send(m, send(m, runes("1"))())
 		}},
 		{"ascii", func(o *Options) { o.ASCII = true }, testResult(), func(*testing.T, *model) {}},
+		{"profile_kept", func(o *Options) { o.SaveProfile = keepProfile(nil) }, testResult(), func(t *testing.T, m *model) {
+			runProfileSave(t, m)
+		}},
+		{"profile_failed", func(o *Options) {
+			o.SaveProfile = keepProfile(errors.New("profile: mkdir /home/x/.config/cpikey: permission denied"))
+		},
+			testResult(), func(t *testing.T, m *model) { runProfileSave(t, m) }},
+		{"export_chooser", func(o *Options) { o.SaveProfile = keepProfile(nil) }, testResult(), func(t *testing.T, m *model) {
+			runProfileSave(t, m)
+			send(m, runes("e"))
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -161,5 +175,152 @@ func TestReveal_ExtraActionsAppearInHelp(t *testing.T) {
 	send(m, runes("x"))
 	if !hit {
 		t.Fatal("extra action did not run")
+	}
+}
+
+// keepProfile is a SaveProfile hook that builds the profile as main's does
+// (without a store) or fails with err.
+func keepProfile(err error) func(*steps.Result, steps.Target) (profile.Profile, error) {
+	return func(r *steps.Result, t steps.Target) (profile.Profile, error) {
+		if err != nil {
+			return profile.Profile{}, err
+		}
+		return profile.FromResult(r, t, fixedNow), nil
+	}
+}
+
+// runProfileSave runs the reveal screen's profile Cmd (the last one sent)
+// and feeds its message back.
+func runProfileSave(t *testing.T, m *model) {
+	t.Helper()
+	v := rvl(m)
+	if !v.profSaving {
+		t.Fatal("the reveal screen did not start keeping the profile")
+	}
+	r, tg := v.current(), v.target
+	p, err := m.e.opts.SaveProfile(&r, tg)
+	send(m, profileSavedMsg{id: v.profID, profile: p, err: err})
+}
+
+func TestReveal_KeepsTheProfileOnce(t *testing.T) {
+	var got []steps.Target
+	var results []steps.Result
+	m := newTestModel(t, func(o *Options) {
+		o.SaveProfile = func(r *steps.Result, tg steps.Target) (profile.Profile, error) {
+			got, results = append(got, tg), append(results, *r)
+			return profile.FromResult(r, tg, fixedNow), nil
+		}
+	})
+	resize(m, 120, 40)
+	m.c.target = testTarget()
+	atProgress(t, m)
+	cmd := send(m, provisionDoneMsg{id: prog(m).reqID, result: testResult()})
+	if cmd == nil || len(got) != 0 {
+		t.Fatal("the profile must be kept in a Cmd, not in Update")
+	}
+	runProfileSave(t, m)
+	if len(got) != 1 || got[0].Instance != testTarget().Instance {
+		t.Fatalf("SaveProfile called %d times with %+v", len(got), got)
+	}
+	if !strings.Contains(m.View(), "kept as acme-cpi-dev-k3x9q2ab/CPI_SAMPLE_INSTANCE/CPI_SAMPLE_INSTANCE-key") {
+		t.Fatalf("profile name not shown:\n%s", m.View())
+	}
+}
+
+func TestReveal_KeychainRetryKeepsTheProfileAgain(t *testing.T) {
+	r := testResult()
+	r.Keychain, r.KeychainErr = nil, errors.New("keychain locked")
+	var saved []steps.Result
+	m := newTestModel(t, func(o *Options) {
+		o.SaveProfile = func(r *steps.Result, tg steps.Target) (profile.Profile, error) {
+			saved = append(saved, *r)
+			return profile.FromResult(r, tg, fixedNow), nil
+		}
+	})
+	resize(m, 120, 40)
+	atReveal(t, m, r)
+	runProfileSave(t, m)
+	v := rvl(m)
+	send(m, runes("k"))
+	cmd := send(m, keychainSavedMsg{id: v.saveID, ref: &steps.KeychainRef{Service: "cpikey", Account: "a/b/c"}})
+	if cmd == nil || !v.profSaving {
+		t.Fatal("a keychain retry did not keep the profile again")
+	}
+	runProfileSave(t, m)
+	if len(saved) != 2 || saved[0].Keychain != nil || saved[1].Keychain == nil || saved[1].Keychain.Account != "a/b/c" {
+		t.Fatalf("profiles kept: %+v", saved)
+	}
+}
+
+func TestReveal_ExportWritesFilesAndNeverOverwrites(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		key, file  string
+		withSecret bool
+	}{
+		{"p", "CPI_SAMPLE_INSTANCE-key.postman_environment.json", true},
+		{"e", "CPI_SAMPLE_INSTANCE-key.env", true},
+		{"c", "CPI_SAMPLE_INSTANCE-key-token.sh", false},
+		{"t", "CPI_SAMPLE_INSTANCE-key.tf", false},
+	} {
+		t.Run(tc.key, func(t *testing.T) {
+			m := newTestModel(t, func(o *Options) { o.ExportDir = dir })
+			resize(m, 80, 24)
+			m.c.target = testTarget()
+			atReveal(t, m, testResult())
+			if send(m, runes("e")) != nil || !rvl(m).export.open {
+				t.Fatal("e did not open the chooser")
+			}
+			if !strings.Contains(m.View(), tc.file) {
+				t.Fatalf("chooser does not name %s:\n%s", tc.file, m.View())
+			}
+			cmd := send(m, runes(tc.key))
+			if cmd == nil {
+				t.Fatal("export did not run in a Cmd")
+			}
+			path := filepath.Join(dir, tc.file)
+			if _, err := os.Stat(path); err == nil {
+				t.Fatal("written inside Update")
+			}
+			send(m, cmd())
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
+				t.Errorf("mode %v", st.Mode().Perm())
+			}
+			if strings.Contains(string(b), testSecret) != tc.withSecret {
+				t.Errorf("file contains the secret: %v, want %v", !tc.withSecret, tc.withSecret)
+			}
+			if !strings.Contains(m.View(), "Wrote") || strings.Contains(m.View(), testSecret) {
+				t.Fatalf("status after export:\n%s", m.View())
+			}
+			if tc.withSecret != strings.Contains(m.View(), "Wrote the client secret into") {
+				t.Errorf("the status line does not say whether the file holds the secret:\n%s", m.View())
+			}
+			// Again: refused, the file stays as it is.
+			os.WriteFile(path, []byte("mine"), 0o600) //nolint:errcheck
+			send(m, runes("e"))
+			send(m, send(m, runes(tc.key))())
+			if b, _ := os.ReadFile(path); string(b) != "mine" || !strings.Contains(m.View(), "Not overwritten, it exists") {
+				t.Fatalf("overwrote %s or did not say so:\n%s", path, m.View())
+			}
+		})
+	}
+}
+
+func TestReveal_ExportChooserEscCancels(t *testing.T) {
+	m := newTestModel(t, func(o *Options) { o.ExportDir = t.TempDir() })
+	resize(m, 80, 24)
+	atReveal(t, m, testResult())
+	send(m, runes("e"))
+	send(m, esc)
+	if rvl(m).export.open || m.screen() != screenReveal {
+		t.Fatal("esc did not close the chooser")
+	}
+	send(m, runes("q")) // done, not swallowed by a closed chooser
+	if !m.done {
+		t.Fatal("q did not finish after the chooser closed")
 	}
 }

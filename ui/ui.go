@@ -19,6 +19,7 @@ import (
 
 	"github.com/cpikey/cpikey/steps"
 	"github.com/cpikey/cpikey/steps/clipboard"
+	"github.com/cpikey/cpikey/steps/profile"
 )
 
 // Clipboard is what the reveal screen needs from steps/clipboard.
@@ -52,8 +53,16 @@ type Options struct {
 	// RememberGlobalAccount is called (in a Cmd) after a successful login,
 	// so main can store it for the next run; nil: not remembered.
 	RememberGlobalAccount func(subdomain string)
-	Clipboard             Clipboard // nil: copying says it is unavailable
-	Browser               Browser   // nil: the SSO URL is only printed
+	// SaveProfile is called (in a Cmd) when the key is revealed, and again
+	// after a keychain retry, to keep the key as a profile (main wires
+	// steps/manage); the reveal screen shows the outcome, never fatal.
+	// nil: no profile is kept (demo) and the screen does not mention it.
+	SaveProfile func(r *steps.Result, t steps.Target) (profile.Profile, error)
+	// ExportDir is where the reveal screen's exports are written; "" is
+	// the current directory.
+	ExportDir string
+	Clipboard Clipboard // nil: copying says it is unavailable
+	Browser   Browser   // nil: the SSO URL is only printed
 	// ASCII uses v/!/x glyphs and an ASCII spinner (dumb terminals,
 	// Windows classic console). Run turns it on for TERM=dumb.
 	ASCII bool

@@ -1,0 +1,140 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/cpikey/cpikey/steps/profile"
+)
+
+// The reveal screen's export chooser: e opens it, one key per format
+// writes a file next to the user (Options.ExportDir), never overwriting.
+
+type exportChooser struct {
+	open bool
+	id   uint64
+}
+
+type exportedMsg struct {
+	id           uint64
+	path, format string
+	secret       bool // the file holds the client secret
+	err          error
+}
+
+// exportFormat describes one entry of the chooser.
+type exportFormat struct {
+	format, title string
+	file          func(key string) string
+}
+
+var exportFormats = []exportFormat{
+	{profile.FormatPostman, "Postman environment", func(k string) string { return k + ".postman_environment.json" }},
+	{profile.FormatEnv, ".env file", func(k string) string { return k + ".env" }},
+	{profile.FormatCurl, "curl script", func(k string) string { return k + "-token.sh" }},
+	{profile.FormatTerraform, "Terraform configuration", func(k string) string { return k + ".tf" }},
+}
+
+// exportProfile is the profile to export: the one kept, or one built from
+// the result when none was kept (demo, or keeping failed).
+func (m *revealModel) exportProfile() profile.Profile {
+	r := m.current()
+	p := profile.FromResult(&r, m.target, m.e.now())
+	if s := m.profSaved; s != nil {
+		p.GlobalAccount, p.CFAPIURL = s.GlobalAccount, s.CFAPIURL
+		p.Name, p.CreatedAt = s.Name, s.CreatedAt
+	}
+	return p
+}
+
+// secretNote says what the file of a format holds.
+func (m *revealModel) secretNote(format string) string {
+	switch {
+	case profile.EmbedsSecret(format):
+		return "contains the client secret"
+	case format == profile.FormatCurl && m.keychain != nil && m.keychain.Account != "":
+		return "no secret in it: reads it from the OS keychain when run"
+	case format == profile.FormatCurl:
+		return "no secret in it: set " + profile.EnvClientSecret + " before running it"
+	}
+	return "no secret in it"
+}
+
+func (m *revealModel) exportKey(msg tea.KeyMsg) tea.Cmd {
+	if key.Matches(msg, m.e.keys.Back) {
+		m.export.open = false
+		return nil
+	}
+	for i, b := range m.e.keys.ExportFormat {
+		if key.Matches(msg, b) {
+			m.export.open = false
+			return m.writeExport(exportFormats[i])
+		}
+	}
+	return nil
+}
+
+// writeExport writes the file in a Cmd; the secret comes from memory (it is
+// on this screen anyway), not from the keychain.
+func (m *revealModel) writeExport(f exportFormat) tea.Cmd {
+	m.export.id = m.e.newID()
+	id, p, goos := m.export.id, m.exportProfile(), m.e.goos
+	path := filepath.Join(m.e.opts.ExportDir, f.file(p.Key.Name))
+	secret := ""
+	if profile.EmbedsSecret(f.format) {
+		secret = m.result.Credentials.ClientSecret
+	}
+	m.status = ""
+	return func() tea.Msg {
+		err := profile.Exporter{GOOS: goos}.WriteFile(path, p, f.format, secret, false)
+		return exportedMsg{id: id, path: path, format: f.format, secret: secret != "", err: err}
+	}
+}
+
+func (m *revealModel) exported(msg exportedMsg) {
+	if msg.id != m.export.id {
+		return
+	}
+	st := m.e.st
+	// One status line: what matters first, the (long) file name after.
+	name := filepath.Base(msg.path)
+	switch {
+	case errors.Is(msg.err, fs.ErrExist):
+		m.status = st.warn("Not overwritten, it exists: " + name + " (cpikey export --force replaces it).")
+	case msg.err != nil:
+		m.status = st.fail(fmt.Sprintf("Export failed: %v", msg.err))
+	case msg.secret:
+		m.status = st.ok("Wrote the client secret into " + name + " (mode 0600): keep it private, out of git.")
+	default:
+		m.status = st.ok("Wrote " + name + " (" + m.secretNote(msg.format) + ").")
+	}
+}
+
+func (m *revealModel) exportView() string {
+	st := m.e.st
+	where := "the current directory"
+	if m.e.opts.ExportDir != "" {
+		where = m.e.opts.ExportDir
+	}
+	var b strings.Builder
+	b.WriteString(wrap(st.Label.Render("Export")+" this key to a file in "+where+" (mode 0600; an existing file is never overwritten):", m.w, 0) + "\n\n")
+	for i, f := range exportFormats {
+		k := m.e.keys.ExportFormat[i].Help().Key
+		b.WriteString(wrap(fmt.Sprintf("[%s] %s: %s", k, f.title, f.file(m.result.Key.Name)), m.w, 4) + "\n")
+		note := m.secretNote(f.format)
+		if profile.EmbedsSecret(f.format) {
+			note = st.warn(note)
+		} else {
+			note = st.Subtle.Render(note)
+		}
+		b.WriteString(indent(note, 4) + "\n")
+	}
+	b.WriteString("\n" + wrap(st.Subtle.Render("Esc goes back. Later: cpikey export --format postman|env|curl|terraform"), m.w, 0))
+	return b.String()
+}

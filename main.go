@@ -29,6 +29,8 @@ import (
 	"github.com/cpikey/cpikey/steps/browser"
 	"github.com/cpikey/cpikey/steps/clipboard"
 	"github.com/cpikey/cpikey/steps/keychain"
+	"github.com/cpikey/cpikey/steps/manage"
+	"github.com/cpikey/cpikey/steps/profile"
 	"github.com/cpikey/cpikey/ui"
 )
 
@@ -103,9 +105,14 @@ Examples:
   cpikey                                         # the wizard against SAP BTP
   BTP_USERNAME=me@example.com BTP_PASSWORD=... \
     cpikey --yes --json --global-account my-ga --subaccount my-dev-subaccount
+  curl -H "Authorization: Bearer $(cpikey token)" "$CPI_URL/http/your/endpoint"
 
-Flags:
+Commands (after a run, each key is kept as a profile; cpikey COMMAND --help for more):
 `)
+	for _, name := range subcommandOrder {
+		fmt.Fprintf(w, "  %-8s %s\n", name, subcommands[name].summary)
+	}
+	fmt.Fprint(w, "\nFlags:\n")
 	fs.PrintDefaults()
 	fmt.Fprint(w, `
 Environment: BTP_CLI_SERVER_URL (default https://cli.btp.cloud.sap), BTP_USERNAME, BTP_PASSWORD,
@@ -125,6 +132,11 @@ func splitList(s string) []string {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) > 0 {
+		if _, ok := subcommands[args[0]]; ok {
+			return runSubcommand(args[0], args[1:], stdin, stdout, stderr, getenv)
+		}
+	}
 	o, fs, err := parseFlags(args, stderr, getenv)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -182,6 +194,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		if err != nil {
 			return reportError(stderr, err)
 		}
+		if !o.demo {
+			keepProfile(stderr, flow, res, manage.HeadlessTarget(o.HeadlessInput))
+		}
 		if o.jsonOut {
 			err = steps.WriteJSON(stdout, res, o.showSecret)
 		} else {
@@ -196,8 +211,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 
 	reporter, passcode := ui.NewReporter(), ui.NewPasscode()
 	cfg.Reporter, cfg.CFPasscode = reporter, passcode.Ask
+	flow := steps.New(cfg)
+	var saveProfile func(*steps.Result, steps.Target) (profile.Profile, error)
+	if !o.demo { // the simulator's keys die with it: keep no profile of them
+		saveProfile = func(r *steps.Result, t steps.Target) (profile.Profile, error) {
+			store, err := profile.Open("")
+			if err != nil {
+				return profile.Profile{}, err
+			}
+			return (&manage.Manager{Store: store}).SaveResult(flow, r, t)
+		}
+	}
 	err = ui.Run(ui.Options{
-		Flow:              steps.New(cfg),
+		Flow:              flow,
+		SaveProfile:       saveProfile,
 		Reporter:          reporter,
 		Passcode:          passcode,
 		Prefill:           prefill(fs, o.HeadlessInput),
@@ -208,6 +235,21 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		ASCII:             asciiTerminal(getenv),
 	})
 	return reportError(stderr, err)
+}
+
+// keepProfile stores the profile of a headless run; a failure is shown,
+// never fatal (the key exists and was printed).
+func keepProfile(stderr io.Writer, flow *steps.Flow, res *steps.Result, t steps.Target) {
+	store, err := profile.Open("")
+	var p profile.Profile
+	if err == nil {
+		p, err = (&manage.Manager{Store: store}).SaveResult(flow, res, t)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "! Profile not kept:", err)
+		return
+	}
+	fmt.Fprintf(stderr, "✓ Profile %s kept (cpikey token prints a token, cpikey --help lists the commands)\n", p.Name)
 }
 
 // prefill keeps only what the user gave (flags set, environment), so the

@@ -133,6 +133,9 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// WriteProfile prints p as JSON (it holds no secret).
+func WriteProfile(w io.Writer, p profile.Profile) error { return writeJSON(w, p) }
+
 // List prints the profiles, one name a line (or all of them as a JSON
 // array). No profile is not an error.
 func (m *Manager) List(w io.Writer, asJSON bool) error {

@@ -133,7 +133,7 @@ func faultCases() []faultCase {
 		{step: steps.StepInstance, fault: "job fails", faults: []sim.Fault{fi(sim.FaultJobFailure, mCFInstNew, 1)},
 			wantErr: []string{"failed in the it-rt service broker", "simulated failure"}, recreate: true},
 		{step: steps.StepInstance, fault: "job timeout", sim: sim.Config{ProvisionTime: 600 * time.Millisecond}, provisionTimeout: 100 * time.Millisecond,
-			wantErr: []string{"Creating instance", "rerun cpikey later and it will pick up where this left off"}},
+			wantErr: []string{`Creating instance CPI_SAMPLE_INSTANCE: still "`, "after 100ms", "rerun cpikey later and it will pick up where this left off"}},
 		{step: steps.StepInstance, fault: "HTTP 502 on create (not repeated blindly)", faults: []sim.Fault{withStatus(fi(sim.FaultHTTPStatus, mCFInstNew, 1), 502)},
 			wantErr: []string{"create instance", "HTTP 502", "rerun"}},
 		{step: steps.StepInstance, fault: "connection reset on create", faults: []sim.Fault{fi(sim.FaultConnReset, mCFInstNew, 1)},
@@ -351,6 +351,7 @@ func runFaultCase(t *testing.T, tc faultCase) (ok bool, dups int) {
 		t.Errorf("first run succeeded, want an error with %q", tc.wantErr)
 		return false, countDuplicates(s)
 	case tc.wantErr != nil:
+		t.Logf("first run: %v", err)
 		if tc.cancelOn != "" && !errors.Is(err, context.Canceled) {
 			t.Errorf("cancelled run ended with %v, want context.Canceled", err)
 		}

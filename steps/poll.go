@@ -82,6 +82,14 @@ type TimeoutError struct {
 }
 
 func (e *TimeoutError) Error() string {
-	return fmt.Sprintf("%s: still %q after %s; SAP keeps working on it: rerun cpikey later and it will pick up where this left off",
-		e.What, e.State, e.After.Round(time.Second))
+	state := "running"
+	if e.State != "" {
+		state = fmt.Sprintf("%q", e.State)
+	}
+	after := e.After.Round(time.Second)
+	if e.After < time.Second {
+		after = e.After.Round(time.Millisecond)
+	}
+	return fmt.Sprintf("%s: still %s after %s; SAP keeps working on it: rerun cpikey later and it will pick up where this left off",
+		e.What, state, after)
 }

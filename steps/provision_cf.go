@@ -172,7 +172,9 @@ func (f *Flow) cfJob(ctx context.Context, c *cf.Client, step Step, what, jobURL 
 	ctx, cancel := context.WithTimeout(ctx, f.timeout())
 	defer cancel()
 	start := time.Now()
+	var lastState string // WaitJob returns no job when the deadline hits mid-request
 	onPoll := func(j cf.Job) {
+		lastState = j.State
 		f.report(Event{Step: step, Kind: EventWaiting, Message: what, State: j.State, Elapsed: time.Since(start)})
 	}
 	every := f.cfPoll()
@@ -188,11 +190,7 @@ func (f *Flow) cfJob(ctx context.Context, c *cf.Client, step Step, what, jobURL 
 			return nil, &BrokerError{What: what, Text: firstNonEmpty(failed.Detail(), err.Error()), Err: err}
 		}
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-			state := ""
-			if job != nil {
-				state = job.State
-			}
-			return nil, &TimeoutError{What: what, After: f.timeout(), State: state}
+			return nil, &TimeoutError{What: what, After: f.timeout(), State: lastState}
 		}
 		if errors.Is(err, context.Canceled) {
 			return nil, err

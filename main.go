@@ -8,6 +8,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -146,9 +147,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		return exitUsage
 	}
 	if o.showVersion {
-		version, commit := buildVersion()
-		fmt.Fprintf(stdout, "cpikey %s (commit %s, built %s, %s, BTP CLI protocol %s)\n", version, commit, date, runtime.Version(), cliserver.ProtocolVersion)
-		return exitOK
+		return printVersion(stdout, o.jsonOut)
 	}
 	if err := checkCombinations(o); err != nil {
 		fmt.Fprintln(stderr, "cpikey:", err)
@@ -374,6 +373,20 @@ func passcodePrompt(stdin io.Reader, stderr io.Writer) func(context.Context, str
 }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(f.Fd()) }
+
+// printVersion prints what --version promises, as text or (--json) JSON.
+func printVersion(stdout io.Writer, asJSON bool) int {
+	v, c := buildVersion()
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(map[string]string{"version": v, "commit": c, "date": date, "go": runtime.Version(), //nolint:errcheck
+			"protocol": cliserver.ProtocolVersion})
+		return exitOK
+	}
+	fmt.Fprintf(stdout, "cpikey %s (commit %s, built %s, %s, BTP CLI protocol %s)\n", v, c, date, runtime.Version(), cliserver.ProtocolVersion)
+	return exitOK
+}
 
 // buildVersion prefers the stamped version; `go install …@vX` builds carry
 // theirs in the build info instead.

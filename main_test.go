@@ -27,6 +27,7 @@ func TestRun_ExitCodesAndUsage(t *testing.T) {
 		stdinTTY bool
 	}{
 		{"version", []string{"--version"}, nil, 0, "", "BTP CLI protocol v2.106.1", false},
+		{"version json", []string{"--version", "--json"}, nil, 0, "", `"protocol": "v2.106.1"`, false},
 		{"help", []string{"--help"}, nil, 0, "--global-account", "", false},
 		{"unknown flag", []string{"--frobnicate"}, nil, 2, "frobnicate", "", false},
 		{"json without yes", []string{"--json"}, nil, 2, "--json needs --yes", "", false},

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -46,20 +47,62 @@ func TestSecretCanary_Wizard(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("tmux is not installed (CI installs it)")
 	}
-	w := newWorld(t, sim.Config{ProvisionTime: 1, BindTime: 1, EntitleTime: 1})
+	w := newWorld(t, sim.Config{ProvisionTime: 1, BindTime: 1, EntitleTime: 1, SSODelay: 20 * time.Millisecond})
+	user := []string{"BTP_USERNAME=" + sim.AdminUser, "BTP_PASSWORD=" + w.password}
+
+	t.Run("password, cloud foundry, secret copied", func(t *testing.T) {
+		r := runWizard(t, w, user, wizardCopySecret, "--debug", "--subaccount", sim.SubReady)
+		// The secret went to the clipboard through stdin, and was cleared on exit.
+		if !bytes.Contains(r.argv, []byte("xclip [-in]")) && !bytes.Contains(r.argv, []byte("xsel")) {
+			t.Errorf("the clipboard tool was never called:\n%s", r.argv)
+		}
+		if left, _ := os.ReadFile(w.clipStore); len(left) != 0 {
+			t.Errorf("the copied secret was not cleared from the clipboard on exit (%d bytes left)", len(left))
+		}
+	})
+	t.Run("sso, runtime other", func(t *testing.T) {
+		r := runWizard(t, w, nil, 0, "--debug", "--sso", "--runtime", "other", "--subaccount", sim.SubNoCF)
+		if !bytes.Contains(r.argv, []byte("xdg-open [http")) {
+			t.Errorf("the browser was not opened for the SSO login:\n%s", r.argv)
+		}
+	})
+	t.Run("secret shown on request (the test of the test)", func(t *testing.T) {
+		r := runWizard(t, w, user, wizardShowSecret, "--subaccount", sim.SubReady)
+		rec := &recordingTB{TB: t}
+		scanForSecrets(rec, "terminal output", r.pane, w.sim.IssuedSecrets())
+		if len(rec.errs) == 0 {
+			t.Fatal("the wizard showed the secret (s), yet the scanner saw nothing in the terminal output")
+		}
+	})
+	w.scanAll(t)
+}
+
+// What runWizard does on the reveal screen besides leaving.
+const (
+	wizardCopySecret = 1 << iota // 2: copy the secret
+	wizardShowSecret             // s: show it on screen (its output is then not scanned)
+)
+
+type wizardRun struct{ pane, stderr, argv []byte }
+
+// runWizard runs the wizard in tmux, answers every question with its
+// default (enter once the screen is still), on the reveal screen copies the
+// secret when asked to, then leaves with q. Output is recorded for the scan.
+func runWizard(t *testing.T, w *world, env []string, do int, args ...string) wizardRun {
+	t.Helper()
 	bin := binary(t)
 	home := w.home(t)
 	run := t.TempDir() // outside HOME: the pane log and stderr are scanned separately
 	paneLog, errLog, codeFile := filepath.Join(run, "pane.log"), filepath.Join(run, "stderr.log"), filepath.Join(run, "exit.code")
+	os.Remove(w.clipStore)
 
-	env := w.env(home, "TERM=xterm-256color", "DISPLAY=:99", "BTP_GLOBALACCOUNT="+sim.GASubdomain,
-		"BTP_USERNAME="+sim.AdminUser, "BTP_PASSWORD="+w.password)
+	full := w.env(home, append([]string{"TERM=xterm-256color", "DISPLAY=:99", "BTP_GLOBALACCOUNT=" + sim.GASubdomain}, env...)...)
 	var line strings.Builder
 	line.WriteString("env -i")
-	for _, kv := range env {
+	for _, kv := range full {
 		line.WriteString(" " + shellQuote(kv))
 	}
-	for _, a := range []string{bin, "--debug", "--subaccount", sim.SubReady} {
+	for _, a := range append([]string{bin}, args...) {
 		line.WriteString(" " + shellQuote(a))
 	}
 	line.WriteString(" 2>" + shellQuote(errLog) + "; echo $? >" + shellQuote(codeFile))
@@ -69,7 +112,7 @@ func TestSecretCanary_Wizard(t *testing.T) {
 	t.Cleanup(func() { m.cmd("kill-server") }) //nolint:errcheck
 	m.must("pipe-pane", "-o", "-t", "w", "cat >> "+shellQuote(paneLog))
 
-	var screens []string // for the failure report
+	var screens []string // the last few, for a failure report
 	fail := func(format string, args ...any) {
 		t.Helper()
 		for _, s := range screens {
@@ -79,12 +122,10 @@ func TestSecretCanary_Wizard(t *testing.T) {
 		t.Logf("stderr:\n%s", stderr)
 		t.Fatalf(format, args...)
 	}
-
-	// Answer every question with its default (enter once the screen is
-	// still); on the reveal screen copy the secret, then leave.
 	var last string
 	lastChange := time.Now()
-	copied, quit := false, false
+	copySecret, showSecret := do&wizardCopySecret != 0, do&wizardShowSecret != 0
+	copied, shown, quit := false, false, false
 	deadline := time.Now().Add(45 * time.Second)
 	for {
 		if _, err := os.Stat(codeFile); err == nil {
@@ -97,21 +138,24 @@ func TestSecretCanary_Wizard(t *testing.T) {
 		s := m.screen()
 		if s != last {
 			last, lastChange = s, time.Now()
-			screens = append(screens, s)
-			if len(screens) > 12 {
+			if screens = append(screens, s); len(screens) > 12 {
 				screens = screens[1:]
 			}
 			continue
 		}
-		if time.Since(lastChange) < 200*time.Millisecond {
+		if time.Since(lastChange) < 120*time.Millisecond {
 			continue
 		}
+		reveal := strings.Contains(s, "Your OAuth client")
 		switch {
-		case strings.Contains(s, "Your OAuth client") && !copied:
+		case reveal && copySecret && !copied:
 			m.keys("2") // copy the secret
 			copied = true
-		case strings.Contains(s, "Your OAuth client") && !quit:
-			if b, _ := os.ReadFile(w.clipStore); len(b) == 0 {
+		case reveal && showSecret && !shown:
+			m.keys("s")
+			shown = true
+		case reveal && !quit:
+			if b, _ := os.ReadFile(w.clipStore); copySecret && len(b) == 0 {
 				continue // wait for the copy to land
 			}
 			m.keys("q")
@@ -128,36 +172,31 @@ func TestSecretCanary_Wizard(t *testing.T) {
 		}
 	}
 	code, _ := os.ReadFile(codeFile)
-	if strings.TrimSpace(string(code)) != "0" || !copied {
-		fail("exit %q, copied %v", strings.TrimSpace(string(code)), copied)
+	if strings.TrimSpace(string(code)) != "0" || !quit {
+		fail("exit %q, reached the reveal screen: %v", strings.TrimSpace(string(code)), quit)
 	}
 
-	pane, _ := os.ReadFile(paneLog)
-	stderr, _ := os.ReadFile(errLog)
-	if !bytes.Contains(stderr, []byte("http: POST")) {
-		t.Errorf("no --debug trace on stderr:\n%s", stderr)
+	r := wizardRun{}
+	r.pane, _ = os.ReadFile(paneLog)
+	r.stderr, _ = os.ReadFile(errLog)
+	r.argv, _ = os.ReadFile(w.argvLog)
+	if slices.Contains(args, "--debug") && !bytes.Contains(r.stderr, []byte("http: POST")) {
+		t.Errorf("no --debug trace on stderr:\n%s", r.stderr)
 	}
-	var clientID string
+	shownID := false // the reveal screen showed a live key's clientid
 	w.sim.Do(func(sw *sim.World) {
 		for _, k := range sw.Keys {
-			if !k.Deleted {
-				clientID = k.ClientID
-			}
+			shownID = shownID || (!k.Deleted && bytes.Contains(r.pane, []byte(k.ClientID)))
 		}
 	})
-	if clientID == "" || !bytes.Contains(pane, []byte(clientID)) {
-		t.Errorf("the wizard never showed the clientid %q", clientID)
+	if !shownID {
+		t.Error("the wizard never showed a clientid of the simulator")
 	}
-	// The secret went to the clipboard through stdin, and was cleared on exit.
-	argv, _ := os.ReadFile(w.argvLog)
-	if !bytes.Contains(argv, []byte("xclip [-in]")) && !bytes.Contains(argv, []byte("xsel")) {
-		t.Errorf("the clipboard tool was never called:\n%s", argv)
+	label := "wizard " + t.Name()
+	if !showSecret {
+		w.record(label+": terminal output", r.pane)
 	}
-	if left, _ := os.ReadFile(w.clipStore); len(left) != 0 {
-		t.Errorf("the copied secret was not cleared from the clipboard on exit (%d bytes left)", len(left))
-	}
-	w.record("wizard: terminal output", pane)
-	w.record("wizard: stderr", stderr)
-	w.recordHome(t, "wizard", home)
-	w.scanAll(t)
+	w.record(label+": stderr", r.stderr)
+	w.recordHome(t, label, home)
+	return r
 }

@@ -173,6 +173,9 @@ func explain(err error, u *url.URL, c Credentials) error {
 			return errors.New("the token server refused the client_credentials grant for this client (invalid_client: unauthorized grant type); the service instance needs \"grant-types\": [\"client_credentials\"]")
 		case re.ErrorCode == "invalid_client":
 			return errors.New("the token server rejected the client id or secret (invalid_client) — the key may have been deleted or rotated; create a new key")
+		case re.ErrorCode == "" && (status == http.StatusTooManyRequests || status >= 500):
+			// Busy or failing, not a wrong URL: XSUAA answers these in plain text.
+			return fmt.Errorf("the token server %s is busy or failing (HTTP %d); try again in a minute (the key itself is fine)", host, status)
 		case re.ErrorCode == "" || status == http.StatusNotFound || (status >= 300 && status < 400):
 			if status != 0 {
 				return fmt.Errorf("%w (HTTP %d)", notOAuth, status)

@@ -218,25 +218,36 @@ func rerunHint(err error) string {
 // cfWaitInstance waits for an instance whose creation is in progress.
 func (f *Flow) cfWaitInstance(ctx context.Context, c *cf.Client, t Target, guid string) (*cf.Instance, error) {
 	var inst *cf.Instance
-	what := "Waiting for instance " + t.Instance
-	err := f.poll(ctx, StepInstance, what, f.timeout(), 1, func(ctx context.Context) (pollResult, error) {
-		var err error
-		if inst, err = c.GetInstance(ctx, guid); err != nil {
-			return pollResult{}, err
-		}
-		switch inst.LastOperation.State {
-		case cf.StateSucceeded:
-			return pollResult{Done: true}, nil
-		case cf.StateFailed:
-			return pollResult{}, &BrokerError{What: "Creating instance " + t.Instance, Text: firstNonEmpty(inst.LastOperation.Description, "failed")}
-		}
-		return pollResult{State: inst.LastOperation.State}, nil
-	})
+	err := f.cfWaitLastOp(ctx, StepInstance, "Waiting for instance "+t.Instance, "Creating instance "+t.Instance,
+		func(ctx context.Context) (op cf.LastOperation, err error) {
+			if inst, err = c.GetInstance(ctx, guid); err != nil {
+				return op, err
+			}
+			return inst.LastOperation, nil
+		})
 	if err != nil {
 		return nil, err
 	}
 	f.report(Event{Step: StepInstance, Kind: EventReused, Message: "Instance " + t.Instance + " finished provisioning"})
 	return inst, nil
+}
+
+// cfWaitLastOp polls read until the last operation succeeded; a failed one
+// becomes a BrokerError with the broker's text.
+func (f *Flow) cfWaitLastOp(ctx context.Context, step Step, what, failing string, read func(context.Context) (cf.LastOperation, error)) error {
+	return f.poll(ctx, step, what, f.timeout(), 1, func(ctx context.Context) (pollResult, error) {
+		op, err := read(ctx)
+		if err != nil {
+			return pollResult{}, err
+		}
+		switch op.State {
+		case cf.StateSucceeded:
+			return pollResult{Done: true}, nil
+		case cf.StateFailed:
+			return pollResult{}, &BrokerError{What: failing, Text: firstNonEmpty(op.Description, "failed")}
+		}
+		return pollResult{State: op.State}, nil
+	})
 }
 
 func (f *Flow) cfKey(ctx context.Context, c *cf.Client, t Target, inst *cf.Instance, res *Result) (json.RawMessage, error) {
@@ -311,18 +322,12 @@ func (f *Flow) cfKey(ctx context.Context, c *cf.Client, t Target, inst *cf.Insta
 
 func (f *Flow) cfWaitKey(ctx context.Context, c *cf.Client, t Target, guid string) (*cf.Key, error) {
 	var k *cf.Key
-	err := f.poll(ctx, StepKey, "Waiting for service key "+t.Key, f.timeout(), 1, func(ctx context.Context) (pollResult, error) {
-		var err error
-		if k, err = c.GetKey(ctx, guid); err != nil {
-			return pollResult{}, err
-		}
-		switch k.LastOperation.State {
-		case cf.StateSucceeded:
-			return pollResult{Done: true}, nil
-		case cf.StateFailed:
-			return pollResult{}, &BrokerError{What: "Creating service key " + t.Key, Text: firstNonEmpty(k.LastOperation.Description, "failed")}
-		}
-		return pollResult{State: k.LastOperation.State}, nil
-	})
+	err := f.cfWaitLastOp(ctx, StepKey, "Waiting for service key "+t.Key, "Creating service key "+t.Key,
+		func(ctx context.Context) (op cf.LastOperation, err error) {
+			if k, err = c.GetKey(ctx, guid); err != nil {
+				return op, err
+			}
+			return k.LastOperation, nil
+		})
 	return k, err
 }

@@ -176,6 +176,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	var trace io.Writer
 	if o.debug {
 		trace = stderr
+		if f, ok := stderr.(*os.File); ok && !o.yes && isTerminal(f) {
+			// The wizard owns the terminal: trace lines there would tear
+			// its screen, so they go to a file (no secrets are traced).
+			log, path, err := openDebugLog()
+			if err != nil {
+				fmt.Fprintln(stderr, "cpikey: --debug:", err)
+				return exitFailed
+			}
+			defer func() {
+				log.Close()
+				fmt.Fprintln(stderr, "cpikey: HTTP trace written to", path)
+			}()
+			trace = log
+		}
 	}
 	cfg := steps.Config{
 		CLIServerURL: serverURL,
@@ -403,4 +417,18 @@ func buildVersion() (string, string) {
 		}
 	}
 	return v, c
+}
+
+// openDebugLog creates the wizard's --debug trace file in the cache dir.
+func openDebugLog() (*os.File, string, error) {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	path := filepath.Join(dir, "cpikey", "debug.log")
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, "", err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	return f, path, err
 }

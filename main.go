@@ -202,6 +202,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	if o.yes {
 		cfg.Reporter = steps.NewTextReporter(stderr)
 		cfg.CFPasscode = passcodePrompt(stdin, stderr)
+		cfg.OpenURL = browser.Opener{}.Open
 		flow := steps.New(cfg)
 		res, err := steps.RunHeadless(ctx, flow, o.HeadlessInput)
 		if err != nil {

@@ -28,6 +28,9 @@ type Config struct {
 	// CFPasscode asks the user for a one-time Cloud Foundry passcode from
 	// passcodeURL when no password is known (SSO, btp CLI session).
 	CFPasscode func(ctx context.Context, passcodeURL string) (string, error)
+	// OpenURL opens the SSO login page in a browser (headless --sso); nil
+	// means the URL is only printed.
+	OpenURL func(url string) error
 }
 
 // Keyring stores client secrets (implemented by steps/keychain).

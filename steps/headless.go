@@ -126,7 +126,14 @@ func (f *Flow) headlessLogin(ctx context.Context, in HeadlessInput) error {
 		if err != nil {
 			return err
 		}
+		// Always print the URL; opening the browser is a convenience that
+		// may fail (SSH, no desktop) without stopping the login.
 		f.report(Event{Step: StepLogin, Kind: EventWaiting, Message: "Open this URL in your browser to log in: " + l.URL})
+		if f.cfg.OpenURL != nil {
+			if err := f.cfg.OpenURL(l.URL); err != nil {
+				f.report(Event{Step: StepLogin, Kind: EventWaiting, Message: "Could not open a browser (" + err.Error() + "); open the URL above yourself"})
+			}
+		}
 		_, err = f.WaitSSO(ctx, l)
 		return err
 	}

@@ -24,8 +24,8 @@ type EnvironmentInstance struct {
 	State           string // OK, CREATING, ...
 	StateMessage    string
 	Status          string
-	// Labels and Parameters are the decoded JSON strings; non-string
-	// label values are rendered as JSON.
+	// Labels and Parameters are the decoded JSON strings; null labels are
+	// left out, other non-string label values are rendered as JSON.
 	Labels     map[string]string
 	Parameters map[string]any
 	// From the labels: "API Endpoint", "Org ID", "Org Name".
@@ -64,6 +64,8 @@ func (w *wireEnvironment) toEnvironment() EnvironmentInstance {
 		for k, v := range m {
 			if s, ok := v.(string); ok {
 				e.Labels[k] = s
+			} else if v == nil {
+				continue // a null label is an absent one, not the text "null"
 			} else if b, err := json.Marshal(v); err == nil {
 				e.Labels[k] = string(b)
 			}

@@ -175,10 +175,11 @@ func FuzzEnvironmentLabels(f *testing.F) {
 					m = nil // a failed decode may leave partial results
 				}
 			}
-			// Non-string values are rendered as JSON (documented on Labels).
+			// Non-string values are rendered as JSON (documented on Labels);
+			// null is an absent label.
 			want := func(k string) string {
 				v, ok := m[k]
-				if s, isStr := v.(string); isStr || !ok {
+				if s, isStr := v.(string); isStr || !ok || v == nil {
 					return s
 				}
 				b, _ := json.Marshal(v)

@@ -61,7 +61,7 @@ type Server struct {
 	sso      map[string]*ssoLogin // login id -> pending SSO login
 	tokens   map[string]*cfToken  // CF access token -> owner
 	refresh  map[string]string    // refresh token -> user email
-	passcode map[string]string    // SSO passcodes (single use) -> user email
+	passcode map[string]passcode  // SSO passcodes (single use, 5 minutes)
 
 	faults   []*Fault
 	requests []string
@@ -84,6 +84,12 @@ type ssoLogin struct {
 	IdP  string
 	done chan struct{}
 	user string
+}
+
+// passcode is a one-time UAA code: single use, valid five minutes.
+type passcode struct {
+	User    string
+	Expires time.Time
 }
 
 type cfToken struct {
@@ -128,7 +134,7 @@ func Start(cfg Config) (*Server, error) {
 		sso:      map[string]*ssoLogin{},
 		tokens:   map[string]*cfToken{},
 		refresh:  map[string]string{},
-		passcode: map[string]string{},
+		passcode: map[string]passcode{},
 	}
 	if cfg.StateFile != "" {
 		if b, err := os.ReadFile(cfg.StateFile); err == nil {

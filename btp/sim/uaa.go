@@ -75,7 +75,7 @@ func (s *Server) issuePasscodeLocked(email string) string {
 		b[i] = passcodeAlphabet[s.rnd.IntN(len(passcodeAlphabet))]
 	}
 	code := string(b)
-	s.passcode[code] = email
+	s.passcode[code] = passcode{User: email, Expires: s.now().Add(5 * time.Minute)}
 	s.issued = append(s.issued, code)
 	return code
 }
@@ -162,8 +162,10 @@ func (s *Server) uaaToken(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) uaaPasswordGrant(w http.ResponseWriter, r *http.Request) {
 	if code := r.PostForm.Get("passcode"); code != "" {
-		email, ok := s.passcode[code]
+		pc, ok := s.passcode[code]
 		delete(s.passcode, code) // single use, even when the user vanished
+		ok = ok && s.now().Before(pc.Expires)
+		email := pc.User
 		u := s.world.user(email)
 		if !ok || u == nil {
 			writeUAAError(w, http.StatusUnauthorized, "unauthorized", "Invalid passcode")

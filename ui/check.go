@@ -82,12 +82,7 @@ func (m *checkModel) blocker() string {
 func (m *checkModel) update(msg tea.Msg) (tea.Cmd, transition) {
 	switch msg := msg.(type) {
 	case spinner.TickMsg:
-		if !m.running {
-			return nil, nil
-		}
-		var cmd tea.Cmd
-		m.spin, cmd = m.spin.Update(msg)
-		return cmd, nil
+		return tickSpinner(&m.spin, m.running, msg), nil
 	case checkDoneMsg:
 		if msg.id != m.reqID {
 			return nil, nil

@@ -118,3 +118,14 @@ func (r *Reporter) waitForEvent(ctx context.Context) tea.Cmd {
 		}
 	}
 }
+
+// tickSpinner advances a screen's spinner while it has work running; once
+// the work is done the tick is dropped, which stops the animation.
+func tickSpinner(s *spinner.Model, active bool, msg spinner.TickMsg) tea.Cmd {
+	if !active {
+		return nil
+	}
+	var cmd tea.Cmd
+	*s, cmd = s.Update(msg)
+	return cmd
+}

@@ -117,12 +117,7 @@ func (m *progressModel) apply(ev steps.Event) {
 func (m *progressModel) update(msg tea.Msg) (tea.Cmd, transition) {
 	switch msg := msg.(type) {
 	case spinner.TickMsg:
-		if !m.running {
-			return nil, nil
-		}
-		var cmd tea.Cmd
-		m.spin, cmd = m.spin.Update(msg)
-		return cmd, nil
+		return tickSpinner(&m.spin, m.running, msg), nil
 	case flowEventsMsg:
 		if m.running {
 			for _, ev := range msg.events {

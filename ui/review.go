@@ -58,12 +58,7 @@ func (m *reviewModel) init() tea.Cmd {
 func (m *reviewModel) update(msg tea.Msg) (tea.Cmd, transition) {
 	switch msg := msg.(type) {
 	case spinner.TickMsg:
-		if !m.running {
-			return nil, nil
-		}
-		var cmd tea.Cmd
-		m.spin, cmd = m.spin.Update(msg)
-		return cmd, nil
+		return tickSpinner(&m.spin, m.running, msg), nil
 	case actionsMsg:
 		if msg.id != m.reqID {
 			return nil, nil

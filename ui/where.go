@@ -152,12 +152,7 @@ func (m *whereModel) stop() {
 func (m *whereModel) update(msg tea.Msg) (tea.Cmd, transition) {
 	switch msg := msg.(type) {
 	case spinner.TickMsg:
-		if m.running == "" {
-			return nil, nil
-		}
-		var cmd tea.Cmd
-		m.spin, cmd = m.spin.Update(msg)
-		return cmd, nil
+		return tickSpinner(&m.spin, m.running != "", msg), nil
 	case orgsLoadedMsg:
 		if msg.id != m.reqID {
 			return nil, nil

@@ -23,15 +23,15 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/term"
+	"github.com/cpikey/cpikey/adapters/browser"
+	"github.com/cpikey/cpikey/adapters/clipboard"
+	"github.com/cpikey/cpikey/adapters/keychain"
 	"github.com/cpikey/cpikey/btp/cliserver"
 	"github.com/cpikey/cpikey/btp/sim"
 	"github.com/cpikey/cpikey/btp/transport"
+	"github.com/cpikey/cpikey/headless"
+	"github.com/cpikey/cpikey/profiles"
 	"github.com/cpikey/cpikey/steps"
-	"github.com/cpikey/cpikey/steps/browser"
-	"github.com/cpikey/cpikey/steps/clipboard"
-	"github.com/cpikey/cpikey/steps/keychain"
-	"github.com/cpikey/cpikey/steps/manage"
-	"github.com/cpikey/cpikey/steps/profile"
 	"github.com/cpikey/cpikey/ui"
 )
 
@@ -200,7 +200,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	}
 
 	if o.yes {
-		cfg.Reporter = steps.NewTextReporter(stderr)
+		cfg.Reporter = headless.NewTextReporter(stderr)
 		cfg.CFPasscode = passcodePrompt(stdin, stderr)
 		cfg.OpenURL = browser.Opener{}.Open
 		flow := steps.New(cfg)
@@ -209,12 +209,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 			return reportError(stderr, err)
 		}
 		if !o.demo {
-			keepProfile(stderr, flow, res, manage.HeadlessTarget(o.HeadlessInput))
+			keepProfile(stderr, flow, res, profiles.HeadlessTarget(o.HeadlessInput))
 		}
 		if o.jsonOut {
-			err = steps.WriteJSON(stdout, res, o.showSecret)
+			err = headless.WriteJSON(stdout, res, o.showSecret)
 		} else {
-			err = steps.WriteText(stdout, res)
+			err = headless.WriteText(stdout, res)
 		}
 		if err != nil {
 			fmt.Fprintln(stderr, "cpikey:", err)
@@ -226,14 +226,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	reporter, passcode := ui.NewReporter(), ui.NewPasscode()
 	cfg.Reporter, cfg.CFPasscode = reporter, passcode.Ask
 	flow := steps.New(cfg)
-	var saveProfile func(*steps.Result, steps.Target) (profile.Profile, error)
+	var saveProfile func(*steps.Result, steps.Target) (profiles.Profile, error)
 	if !o.demo { // the simulator's keys die with it: keep no profile of them
-		saveProfile = func(r *steps.Result, t steps.Target) (profile.Profile, error) {
-			store, err := profile.Open("")
+		saveProfile = func(r *steps.Result, t steps.Target) (profiles.Profile, error) {
+			store, err := profiles.Open("")
 			if err != nil {
-				return profile.Profile{}, err
+				return profiles.Profile{}, err
 			}
-			return (&manage.Manager{Store: store}).SaveResult(flow, r, t)
+			return (&profiles.Manager{Store: store}).SaveResult(flow, r, t)
 		}
 	}
 	err = ui.Run(ui.Options{
@@ -254,10 +254,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 // keepProfile stores the profile of a headless run; a failure is shown,
 // never fatal (the key exists and was printed).
 func keepProfile(stderr io.Writer, flow *steps.Flow, res *steps.Result, t steps.Target) {
-	store, err := profile.Open("")
-	var p profile.Profile
+	store, err := profiles.Open("")
+	var p profiles.Profile
 	if err == nil {
-		p, err = (&manage.Manager{Store: store}).SaveResult(flow, res, t)
+		p, err = (&profiles.Manager{Store: store}).SaveResult(flow, res, t)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "! Profile not kept:", err)

@@ -11,11 +11,11 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/cpikey/cpikey/adapters/keychain"
 	"github.com/cpikey/cpikey/btp/transport"
+	"github.com/cpikey/cpikey/headless"
+	"github.com/cpikey/cpikey/profiles"
 	"github.com/cpikey/cpikey/steps"
-	"github.com/cpikey/cpikey/steps/keychain"
-	"github.com/cpikey/cpikey/steps/manage"
-	"github.com/cpikey/cpikey/steps/profile"
 )
 
 // subcommand describes one of the commands that work on stored profiles.
@@ -110,7 +110,7 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// runSubcommand parses one subcommand's flags and runs it (steps/manage).
+// runSubcommand parses one subcommand's flags and runs it (profiles).
 func runSubcommand(name string, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	o := &subOptions{}
 	fs := flag.NewFlagSet("cpikey "+name, flag.ContinueOnError)
@@ -124,7 +124,7 @@ func runSubcommand(name string, args []string, stdin io.Reader, stdout, stderr i
 	case "show":
 		fs.BoolVar(&o.showSecret, "show-secret", false, "print the client secret (read from the OS keychain)")
 	case "export":
-		fs.StringVar(&o.format, "format", "", "export `FORMAT`: "+strings.Join(profile.Formats, "|"))
+		fs.StringVar(&o.format, "format", "", "export `FORMAT`: "+strings.Join(profiles.Formats, "|"))
 		fs.StringVar(&o.output, "o", "", "write to `FILE` (mode 0600) instead of stdout")
 		fs.StringVar(&o.output, "output", "", "same as -o `FILE`")
 		fs.BoolVar(&o.force, "force", false, "overwrite an existing FILE")
@@ -162,20 +162,20 @@ func runSubcommand(name string, args []string, stdin io.Reader, stdout, stderr i
 		trace = stderr
 	}
 	httpClient := transport.NewHTTPClient(transport.Options{Trace: trace})
-	store, err := profile.Open("")
+	store, err := profiles.Open("")
 	if err != nil {
 		return reportError(stderr, err)
 	}
 	kc := keychain.New(keychain.Options{Getenv: getenv})
-	mgr := &manage.Manager{Store: store, Keyring: kc, HTTPClient: httpClient, Notes: stderr}
-	login := manage.Login{User: getenv("BTP_USERNAME"), Password: getenv("BTP_PASSWORD"), IdP: getenv("BTP_IDP"), GlobalAccount: o.globalAccount}
+	mgr := &profiles.Manager{Store: store, Keyring: kc, HTTPClient: httpClient, Notes: stderr}
+	login := profiles.Login{User: getenv("BTP_USERNAME"), Password: getenv("BTP_PASSWORD"), IdP: getenv("BTP_IDP"), GlobalAccount: o.globalAccount}
 	flow := func() *steps.Flow {
 		serverURL := getenv("BTP_CLI_SERVER_URL")
 		if serverURL == "" {
 			serverURL = "https://cli.btp.cloud.sap"
 		}
 		return steps.New(steps.Config{CLIServerURL: serverURL, HTTPClient: httpClient, Keyring: kc,
-			Reporter: steps.NewTextReporter(stderr), CFPasscode: passcodePrompt(stdin, stderr)})
+			Reporter: headless.NewTextReporter(stderr), CFPasscode: passcodePrompt(stdin, stderr)})
 	}
 
 	switch name {
@@ -188,10 +188,10 @@ func runSubcommand(name string, args []string, stdin io.Reader, stdout, stderr i
 	case "export":
 		err = mgr.Export(ctx, stdout, profileName, o.format, o.output, o.force)
 	case "rotate":
-		var res *manage.RotateResult
+		var res *profiles.RotateResult
 		res, err = mgr.Rotate(ctx, flow(), profileName, login)
 		if res != nil && o.jsonOut {
-			if jerr := manage.WriteProfile(stdout, res.Profile); err == nil {
+			if jerr := profiles.WriteProfile(stdout, res.Profile); err == nil {
 				err = jerr
 			}
 		}
@@ -212,7 +212,7 @@ func checkSubArgs(name string, o *subOptions, pos []string) error {
 	case len(pos) > 1:
 		return fmt.Errorf("unexpected argument %q (one PROFILE at most)", pos[1])
 	case name == "export" && o.format == "":
-		return fmt.Errorf("--format is required: %s", strings.Join(profile.Formats, ", "))
+		return fmt.Errorf("--format is required: %s", strings.Join(profiles.Formats, ", "))
 	case o.force && o.output == "":
 		return errors.New("--force needs -o FILE")
 	case o.deleteKey && len(pos) == 0:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs steps/keychain's Secret Service tests against a real gnome-keyring on a
+# Runs adapters/keychain's Secret Service tests against a real gnome-keyring on a
 # private D-Bus session bus (the zalando/go-keyring CI recipe).
 #
 # - installs gnome-keyring, dbus, dbus-user-session and libsecret-tools with
@@ -71,7 +71,7 @@ dbus-run-session -- bash -euo pipefail -c '
 	fi
 	echo "secret-service: gnome-keyring is up on $DBUS_SESSION_BUS_ADDRESS"
 
-	CPIKEY_SECRET_SERVICE=1 go test -count=1 -run "SecretService" ./steps/keychain/ -v
+	CPIKEY_SECRET_SERVICE=1 go test -count=1 -run "SecretService" ./adapters/keychain/ -v
 ' </dev/null
 
 echo "secret-service: ok in $(($(date +%s) - start))s"

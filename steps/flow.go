@@ -33,7 +33,7 @@ type Config struct {
 	OpenURL func(url string) error
 }
 
-// Keyring stores client secrets (implemented by steps/keychain).
+// Keyring stores client secrets (implemented by adapters/keychain).
 type Keyring interface {
 	Set(ctx context.Context, service, account, secret string) error
 	Get(ctx context.Context, service, account string) (string, error)

@@ -10,10 +10,10 @@ import (
 
 	"github.com/zalando/go-keyring"
 
+	"github.com/cpikey/cpikey/adapters/keychain"
 	"github.com/cpikey/cpikey/btp/sim"
 	"github.com/cpikey/cpikey/btp/transport"
 	"github.com/cpikey/cpikey/steps"
-	"github.com/cpikey/cpikey/steps/keychain"
 )
 
 // recorder collects progress events.

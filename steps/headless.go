@@ -2,12 +2,8 @@ package steps
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"strings"
-	"sync"
-	"time"
 )
 
 // HeadlessInput is everything `cpikey --yes` takes from flags and the
@@ -149,132 +145,6 @@ func (f *Flow) headlessLogin(ctx context.Context, in HeadlessInput) error {
 	}
 	_, err := f.Login(ctx, LoginInput{GlobalAccount: in.GlobalAccount, User: in.User, Password: in.Password, IdP: in.IdP})
 	return err
-}
-
-// resultJSON is the --json contract; field names and nesting are fixed.
-type resultJSON struct {
-	Subaccount struct {
-		ID        string `json:"id"`
-		Name      string `json:"name"`
-		Subdomain string `json:"subdomain"`
-	} `json:"subaccount"`
-	Runtime     Runtime         `json:"runtime"`
-	Org         string          `json:"org"`
-	Space       string          `json:"space"`
-	Plan        string          `json:"plan"`
-	Instance    refJSON         `json:"instance"`
-	Key         refJSON         `json:"key"`
-	Credentials credentialsJSON `json:"credentials"`
-	Verified    bool            `json:"verified"`
-	Keychain    *keychainJSON   `json:"keychain"`
-}
-
-type refJSON struct {
-	Name   string `json:"name"`
-	ID     string `json:"id"`
-	Reused bool   `json:"reused"`
-}
-
-type credentialsJSON struct {
-	ClientID     string `json:"clientid"`
-	TokenURL     string `json:"tokenurl"`
-	URL          string `json:"url"`
-	ClientSecret string `json:"clientsecret,omitempty"`
-}
-
-type keychainJSON struct {
-	Service string `json:"service"`
-	Account string `json:"account"`
-}
-
-// WriteJSON prints the result in the --json shape; the secret only when the
-// user asked for it with --show-secret.
-func WriteJSON(w io.Writer, r *Result, showSecret bool) error {
-	var out resultJSON
-	out.Subaccount.ID, out.Subaccount.Name, out.Subaccount.Subdomain = r.Subaccount.ID, r.Subaccount.Name, r.Subaccount.Subdomain
-	out.Runtime, out.Org, out.Space, out.Plan = r.Runtime, r.Org, r.Space, r.Plan
-	out.Instance = refJSON{Name: r.Instance.Name, ID: r.Instance.ID, Reused: r.Instance.Reused}
-	out.Key = refJSON{Name: r.Key.Name, ID: r.Key.ID, Reused: r.Key.Reused}
-	out.Credentials = credentialsJSON{ClientID: r.Credentials.ClientID, TokenURL: r.Credentials.TokenURL, URL: r.Credentials.URL}
-	if showSecret {
-		out.Credentials.ClientSecret = r.Credentials.ClientSecret
-	}
-	out.Verified = r.Verified
-	if r.Keychain != nil {
-		out.Keychain = &keychainJSON{Service: r.Keychain.Service, Account: r.Keychain.Account}
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(out)
-}
-
-// WriteText prints the result for people; the secret stays masked.
-func WriteText(w io.Writer, r *Result) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "clientid:     %s\n", r.Credentials.ClientID)
-	fmt.Fprintf(&b, "clientsecret: %s\n", Mask(r.Credentials.ClientSecret))
-	fmt.Fprintf(&b, "tokenurl:     %s\n", r.Credentials.TokenURL)
-	fmt.Fprintf(&b, "url:          %s\n", r.Credentials.URL)
-	if r.Keychain != nil {
-		fmt.Fprintf(&b, "secret saved in the OS keychain (service %q, account %q)\n", r.Keychain.Service, r.Keychain.Account)
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-// Mask hides a secret, keeping only its length class visible.
-func Mask(secret string) string {
-	if secret == "" {
-		return "(none)"
-	}
-	return strings.Repeat("•", 12)
-}
-
-// TextReporter prints progress lines (gh style) for headless mode.
-type TextReporter struct {
-	mu sync.Mutex
-	w  io.Writer
-	// lastWait throttles "waiting" lines to one per few seconds per step.
-	lastWait map[Step]time.Time
-}
-
-// NewTextReporter reports to w (stderr in headless mode).
-func NewTextReporter(w io.Writer) *TextReporter {
-	return &TextReporter{w: w, lastWait: map[Step]time.Time{}}
-}
-
-// Report implements Reporter.
-func (t *TextReporter) Report(e Event) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	var glyph string
-	switch e.Kind {
-	case EventStarted:
-		glyph = "…"
-	case EventWaiting:
-		if time.Since(t.lastWait[e.Step]) < 3*time.Second {
-			return
-		}
-		t.lastWait[e.Step] = time.Now()
-		glyph = "…"
-	case EventDone:
-		glyph = "✓"
-	case EventReused:
-		glyph = "✓"
-	case EventSkipped:
-		glyph = "-"
-	case EventFailed:
-		glyph = "✗"
-	}
-	line := fmt.Sprintf("%s %s", glyph, e.Message)
-	if e.State != "" && e.Kind == EventWaiting {
-		line += fmt.Sprintf(" (%s, %s)", e.State, e.Elapsed.Round(time.Second))
-	}
-	if e.Kind == EventReused {
-		line += " (reused)"
-	}
-	fmt.Fprintln(t.w, line)
 }
 
 func (f *Flow) report(e Event) {

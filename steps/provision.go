@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/cpikey/cpikey/adapters/keychain"
 	"github.com/cpikey/cpikey/btp/itrt"
 	"github.com/cpikey/cpikey/btp/oauth"
 	"github.com/cpikey/cpikey/btp/transport"
-	"github.com/cpikey/cpikey/steps/keychain"
 )
 
 var _ Keyring = (*keychain.Store)(nil)

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cpikey/cpikey/adapters/btpsession"
 	"github.com/cpikey/cpikey/btp/cf"
 	"github.com/cpikey/cpikey/btp/cliserver"
 )
@@ -24,7 +25,7 @@ type Flow struct {
 	// login keeps the user/password in memory only, for Cloud Foundry's UAA
 	// and for logging in again when the BTP session expires.
 	login    LoginInput
-	existing *cliserver.CLISession
+	existing *btpsession.Found
 	ga       *cliserver.GlobalAccount
 	cfs      map[string]*cf.Client // by API endpoint
 	envs     map[string]*CFEnvironment
@@ -106,7 +107,7 @@ func (f *Flow) Login(ctx context.Context, in LoginInput) (*Account, error) {
 
 // FindExistingSession looks for a btp CLI session on this machine.
 func (f *Flow) FindExistingSession() (*ExistingSession, bool) {
-	cs, err := cliserver.FindCLISession(f.cfg.BTPConfigPath)
+	cs, err := btpsession.Find(f.cfg.BTPConfigPath)
 	if err != nil || cs == nil {
 		return nil, false
 	}
@@ -139,7 +140,7 @@ func (f *Flow) UseExistingSession(ctx context.Context) (*Account, error) {
 	if err != nil {
 		return nil, f.fail(StepLogin, err)
 	}
-	sess, err := cli.UseSession(cs, "")
+	sess, err := cs.Use(cli, "")
 	if err != nil {
 		return nil, f.fail(StepLogin, err)
 	}

@@ -12,9 +12,9 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/zalando/go-keyring"
 
+	"github.com/cpikey/cpikey/adapters/keychain"
 	"github.com/cpikey/cpikey/btp/sim"
 	"github.com/cpikey/cpikey/steps"
-	"github.com/cpikey/cpikey/steps/keychain"
 )
 
 // TestDemoWalkthrough drives the whole program (teatest) against the

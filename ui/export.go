@@ -10,7 +10,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/cpikey/cpikey/steps/profile"
+	"github.com/cpikey/cpikey/profiles"
 )
 
 // The reveal screen's export chooser: e opens it, one key per format
@@ -35,17 +35,17 @@ type exportFormat struct {
 }
 
 var exportFormats = []exportFormat{
-	{profile.FormatPostman, "Postman environment", func(k string) string { return k + ".postman_environment.json" }},
-	{profile.FormatEnv, ".env file", func(k string) string { return k + ".env" }},
-	{profile.FormatCurl, "curl script", func(k string) string { return k + "-token.sh" }},
-	{profile.FormatTerraform, "Terraform configuration", func(k string) string { return k + ".tf" }},
+	{profiles.FormatPostman, "Postman environment", func(k string) string { return k + ".postman_environment.json" }},
+	{profiles.FormatEnv, ".env file", func(k string) string { return k + ".env" }},
+	{profiles.FormatCurl, "curl script", func(k string) string { return k + "-token.sh" }},
+	{profiles.FormatTerraform, "Terraform configuration", func(k string) string { return k + ".tf" }},
 }
 
 // exportProfile is the profile to export: the one kept, or one built from
 // the result when none was kept (demo, or keeping failed).
-func (m *revealModel) exportProfile() profile.Profile {
+func (m *revealModel) exportProfile() profiles.Profile {
 	r := m.current()
-	p := profile.FromResult(&r, m.target, m.e.now())
+	p := profiles.FromResult(&r, m.target, m.e.now())
 	if s := m.profSaved; s != nil {
 		p.GlobalAccount, p.CFAPIURL = s.GlobalAccount, s.CFAPIURL
 		p.Name, p.CreatedAt = s.Name, s.CreatedAt
@@ -56,12 +56,12 @@ func (m *revealModel) exportProfile() profile.Profile {
 // secretNote says what the file of a format holds.
 func (m *revealModel) secretNote(format string) string {
 	switch {
-	case profile.EmbedsSecret(format):
+	case profiles.EmbedsSecret(format):
 		return "contains the client secret"
-	case format == profile.FormatCurl && m.keychain != nil && m.keychain.Account != "":
+	case format == profiles.FormatCurl && m.keychain != nil && m.keychain.Account != "":
 		return "no secret in it: reads it from the OS keychain when run"
-	case format == profile.FormatCurl:
-		return "no secret in it: set " + profile.EnvClientSecret + " before running it"
+	case format == profiles.FormatCurl:
+		return "no secret in it: set " + profiles.EnvClientSecret + " before running it"
 	}
 	return "no secret in it"
 }
@@ -87,12 +87,12 @@ func (m *revealModel) writeExport(f exportFormat) tea.Cmd {
 	id, p, goos := m.export.id, m.exportProfile(), m.e.goos
 	path := filepath.Join(m.e.opts.ExportDir, f.file(p.Key.Name))
 	secret := ""
-	if profile.EmbedsSecret(f.format) {
+	if profiles.EmbedsSecret(f.format) {
 		secret = m.result.Credentials.ClientSecret
 	}
 	m.status = ""
 	return func() tea.Msg {
-		err := profile.Exporter{GOOS: goos}.WriteFile(path, p, f.format, secret, false)
+		err := profiles.Exporter{GOOS: goos}.WriteFile(path, p, f.format, secret, false)
 		return exportedMsg{id: id, path: path, format: f.format, secret: secret != "", err: err}
 	}
 }
@@ -128,7 +128,7 @@ func (m *revealModel) exportView() string {
 		k := m.e.keys.ExportFormat[i].Help().Key
 		b.WriteString(wrap(fmt.Sprintf("[%s] %s: %s", k, f.title, f.file(m.result.Key.Name)), m.w, 4) + "\n")
 		note := m.secretNote(f.format)
-		if profile.EmbedsSecret(f.format) {
+		if profiles.EmbedsSecret(f.format) {
 			note = st.warn(note)
 		} else {
 			note = st.Subtle.Render(note)

@@ -12,8 +12,8 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/muesli/termenv"
 
+	"github.com/cpikey/cpikey/adapters/clipboard"
 	"github.com/cpikey/cpikey/steps"
-	"github.com/cpikey/cpikey/steps/clipboard"
 )
 
 // Goldens are regenerated with: go test ./ui/ -update (the flag belongs to
@@ -174,7 +174,7 @@ func testResult() *steps.Result {
 	}
 }
 
-// fakeClipboard records copies (the OS boundary; steps/clipboard has its
+// fakeClipboard records copies (the OS boundary; adapters/clipboard has its
 // own tests).
 type fakeClipboard struct {
 	copies  []string

@@ -11,9 +11,9 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/cpikey/cpikey/adapters/clipboard"
+	"github.com/cpikey/cpikey/profiles"
 	"github.com/cpikey/cpikey/steps"
-	"github.com/cpikey/cpikey/steps/clipboard"
-	"github.com/cpikey/cpikey/steps/profile"
 )
 
 type (
@@ -30,7 +30,7 @@ type (
 	}
 	profileSavedMsg struct {
 		id      uint64
-		profile profile.Profile
+		profile profiles.Profile
 		err     error
 	}
 )
@@ -66,7 +66,7 @@ type revealModel struct {
 	// The profile kept of this key (Options.SaveProfile).
 	profSaving bool
 	profID     uint64
-	profSaved  *profile.Profile
+	profSaved  *profiles.Profile
 	profErr    error
 
 	export exportChooser

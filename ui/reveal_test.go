@@ -9,9 +9,9 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/cpikey/cpikey/adapters/clipboard"
+	"github.com/cpikey/cpikey/profiles"
 	"github.com/cpikey/cpikey/steps"
-	"github.com/cpikey/cpikey/steps/clipboard"
-	"github.com/cpikey/cpikey/steps/profile"
 )
 
 func rvl(m *model) *revealModel { return m.cur().(*revealModel) }
@@ -180,12 +180,12 @@ func TestReveal_ExtraActionsAppearInHelp(t *testing.T) {
 
 // keepProfile is a SaveProfile hook that builds the profile as main's does
 // (without a store) or fails with err.
-func keepProfile(err error) func(*steps.Result, steps.Target) (profile.Profile, error) {
-	return func(r *steps.Result, t steps.Target) (profile.Profile, error) {
+func keepProfile(err error) func(*steps.Result, steps.Target) (profiles.Profile, error) {
+	return func(r *steps.Result, t steps.Target) (profiles.Profile, error) {
 		if err != nil {
-			return profile.Profile{}, err
+			return profiles.Profile{}, err
 		}
-		return profile.FromResult(r, t, fixedNow), nil
+		return profiles.FromResult(r, t, fixedNow), nil
 	}
 }
 
@@ -206,9 +206,9 @@ func TestReveal_KeepsTheProfileOnce(t *testing.T) {
 	var got []steps.Target
 	var results []steps.Result
 	m := newTestModel(t, func(o *Options) {
-		o.SaveProfile = func(r *steps.Result, tg steps.Target) (profile.Profile, error) {
+		o.SaveProfile = func(r *steps.Result, tg steps.Target) (profiles.Profile, error) {
 			got, results = append(got, tg), append(results, *r)
-			return profile.FromResult(r, tg, fixedNow), nil
+			return profiles.FromResult(r, tg, fixedNow), nil
 		}
 	})
 	resize(m, 120, 40)
@@ -232,9 +232,9 @@ func TestReveal_KeychainRetryKeepsTheProfileAgain(t *testing.T) {
 	r.Keychain, r.KeychainErr = nil, errors.New("keychain locked")
 	var saved []steps.Result
 	m := newTestModel(t, func(o *Options) {
-		o.SaveProfile = func(r *steps.Result, tg steps.Target) (profile.Profile, error) {
+		o.SaveProfile = func(r *steps.Result, tg steps.Target) (profiles.Profile, error) {
 			saved = append(saved, *r)
-			return profile.FromResult(r, tg, fixedNow), nil
+			return profiles.FromResult(r, tg, fixedNow), nil
 		}
 	})
 	resize(m, 120, 40)

@@ -17,18 +17,18 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/term"
 
+	"github.com/cpikey/cpikey/adapters/clipboard"
+	"github.com/cpikey/cpikey/profiles"
 	"github.com/cpikey/cpikey/steps"
-	"github.com/cpikey/cpikey/steps/clipboard"
-	"github.com/cpikey/cpikey/steps/profile"
 )
 
-// Clipboard is what the reveal screen needs from steps/clipboard.
+// Clipboard is what the reveal screen needs from adapters/clipboard.
 type Clipboard interface {
 	Copy(text string, secret bool) clipboard.Result
 	ClearNow() error
 }
 
-// Browser opens the SSO login page (steps/browser.Opener).
+// Browser opens the SSO login page (adapters/browser.Opener).
 type Browser interface {
 	Open(url string) error
 }
@@ -55,9 +55,9 @@ type Options struct {
 	RememberGlobalAccount func(subdomain string)
 	// SaveProfile is called (in a Cmd) when the key is revealed, and again
 	// after a keychain retry, to keep the key as a profile (main wires
-	// steps/manage); the reveal screen shows the outcome, never fatal.
+	// profiles); the reveal screen shows the outcome, never fatal.
 	// nil: no profile is kept (demo) and the screen does not mention it.
-	SaveProfile func(r *steps.Result, t steps.Target) (profile.Profile, error)
+	SaveProfile func(r *steps.Result, t steps.Target) (profiles.Profile, error)
 	// ExportDir is where the reveal screen's exports are written; "" is
 	// the current directory.
 	ExportDir string

@@ -207,7 +207,7 @@ func TestErrors_NeverContainSecrets(t *testing.T) {
 	_, err = e.c.WaitBrowserLogin(bg, &BrowserLogin{ID: "nope"}, sim.GASubdomain)
 	collect(err)
 	other, _ := New("https://cli.btp.cloud.sap", nil)
-	_, err = other.UseSession(&CLISession{ServerURL: e.s.CLIServerURL(), id: admin}, sim.GASubdomain)
+	_, err = other.UseSession(CLISession{ServerURL: e.s.CLIServerURL()}, admin, sim.GASubdomain)
 	collect(err)
 	e.s.Inject(sim.Fault{Kind: sim.FaultSessionExpiry, Match: "cli:"})
 	_, err = e.c.ListBindings(bg, ready.GUID)

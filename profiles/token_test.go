@@ -1,4 +1,4 @@
-package manage_test
+package profiles_test
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package manage_test
+package profiles_test
 
 import (
 	"bytes"
@@ -13,8 +13,8 @@ import (
 	"github.com/zalando/go-keyring"
 
 	"github.com/cpikey/cpikey/btp/sim"
+	"github.com/cpikey/cpikey/profiles"
 	"github.com/cpikey/cpikey/steps"
-	"github.com/cpikey/cpikey/steps/profile"
 )
 
 func TestSaveResult_KeepsTheProfileWithoutTheSecret(t *testing.T) {
@@ -29,7 +29,7 @@ func TestSaveResult_KeepsTheProfileWithoutTheSecret(t *testing.T) {
 		t.Errorf("profile incomplete: %+v", p)
 	}
 	cfg, _ := os.UserConfigDir()
-	path := filepath.Join(cfg, "cpikey", profile.FileName)
+	path := filepath.Join(cfg, "cpikey", profiles.FileName)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("profile not under the user config dir: %v", err)
@@ -71,7 +71,7 @@ func TestList(t *testing.T) {
 	if err := e.mgr.List(&out, true); err != nil {
 		t.Fatal(err)
 	}
-	var got []profile.Profile
+	var got []profiles.Profile
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil || len(got) != 2 || got[0].ClientID != a.ClientID || got[1].Runtime != steps.RuntimeOther || got[1].Space != "" {
 		t.Fatalf("list --json: %v\n%s", err, out.String())
 	}
@@ -111,7 +111,7 @@ func TestShow(t *testing.T) {
 		})
 	}
 	err := e.mgr.Show(ctx(t), &bytes.Buffer{}, "no/such/profile", false, false)
-	if !errors.Is(err, profile.ErrNotFound) || !strings.Contains(err.Error(), p.Name) {
+	if !errors.Is(err, profiles.ErrNotFound) || !strings.Contains(err.Error(), p.Name) {
 		t.Errorf("unknown profile: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package profile
+package profiles
 
 import (
 	"bytes"
@@ -118,7 +118,7 @@ func writeSecretLookup(b *bytes.Buffer, p Profile, goos string) {
 	b.WriteString("  exit 1\nfi\n")
 }
 
-// secretServiceOS mirrors steps/keychain: where go-keyring uses the
+// secretServiceOS mirrors adapters/keychain: where go-keyring uses the
 // freedesktop Secret Service.
 func secretServiceOS(goos string) bool {
 	switch goos {

@@ -1,4 +1,4 @@
-package profile
+package profiles
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/cpikey/cpikey/steps/keychain"
+	"github.com/cpikey/cpikey/adapters/keychain"
 )
 
 // Export formats.

@@ -1,4 +1,4 @@
-package manage
+package profiles
 
 import (
 	"context"
@@ -10,11 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cpikey/cpikey/adapters/keychain"
 	"github.com/cpikey/cpikey/btp/itrt"
 	"github.com/cpikey/cpikey/btp/oauth"
 	"github.com/cpikey/cpikey/steps"
-	"github.com/cpikey/cpikey/steps/keychain"
-	"github.com/cpikey/cpikey/steps/profile"
 )
 
 // Login is how Rotate and Forget (with deleteKey) log in to SAP BTP: with
@@ -26,7 +25,7 @@ type Login struct {
 }
 
 // login logs flow in to the profile's global account.
-func login(ctx context.Context, flow *steps.Flow, p profile.Profile, l Login) error {
+func login(ctx context.Context, flow *steps.Flow, p Profile, l Login) error {
 	ga := l.GlobalAccount
 	if ga == "" {
 		ga = p.GlobalAccount
@@ -46,7 +45,7 @@ func login(ctx context.Context, flow *steps.Flow, p profile.Profile, l Login) er
 }
 
 // targetOf is the flow target of a stored key.
-func targetOf(p profile.Profile) steps.Target {
+func targetOf(p Profile) steps.Target {
 	return steps.Target{
 		Subaccount: steps.SubaccountInfo{ID: p.Subaccount.ID, Name: p.Subaccount.Name, Subdomain: p.Subaccount.Subdomain, Region: p.Subaccount.Region},
 		Runtime:    p.Runtime, OrgID: p.OrgID, OrgName: p.Org, SpaceID: p.SpaceID, Space: p.Space,
@@ -71,8 +70,8 @@ func RotatedKeyName(old string, now time.Time) string {
 
 // RotateResult is what Rotate changed.
 type RotateResult struct {
-	Profile profile.Profile // as saved, using the new key
-	OldKey  string          // name of the replaced key
+	Profile Profile // as saved, using the new key
+	OldKey  string  // name of the replaced key
 }
 
 // OldKeyError: the rotation is done (the profile and keychain use the new
@@ -157,7 +156,7 @@ func (m *Manager) Rotate(ctx context.Context, flow *steps.Flow, name string, l L
 		return nil, undo(fmt.Errorf("the new client secret could not be stored in the OS keychain: %w", why))
 	}
 	np := p
-	np.Key = profile.Ref{Name: t.Key, ID: res.Key.ID}
+	np.Key = Ref{Name: t.Key, ID: res.Key.ID}
 	np.Instance.ID = profileOr(res.Instance.ID, p.Instance.ID)
 	np.ClientID, np.TokenURL, np.URL = res.Credentials.ClientID, res.Credentials.TokenURL, res.Credentials.URL
 	np.KeychainService, np.KeychainAccount = res.Keychain.Service, res.Keychain.Account

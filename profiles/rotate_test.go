@@ -1,4 +1,4 @@
-package manage_test
+package profiles_test
 
 import (
 	"bytes"
@@ -13,8 +13,8 @@ import (
 
 	"github.com/cpikey/cpikey/btp/itrt"
 	"github.com/cpikey/cpikey/btp/sim"
+	"github.com/cpikey/cpikey/profiles"
 	"github.com/cpikey/cpikey/steps"
-	"github.com/cpikey/cpikey/steps/manage"
 )
 
 func TestRotatedKeyName(t *testing.T) {
@@ -27,7 +27,7 @@ func TestRotatedKeyName(t *testing.T) {
 		{"k", "k" + suffix},
 	}
 	for _, tc := range cases {
-		got := manage.RotatedKeyName(tc.old, now)
+		got := profiles.RotatedKeyName(tc.old, now)
 		if got != tc.want {
 			t.Errorf("RotatedKeyName(%q) = %q, want %q", tc.old, got, tc.want)
 		}
@@ -147,7 +147,7 @@ func TestRotate_NeedsCredentials(t *testing.T) {
 	e := newEnv(t)
 	e.provision(t, sim.SubReady, steps.RuntimeCF, false)
 	e.sim.ResetRequests()
-	_, err := e.mgr.Rotate(ctx(t), e.flow(), "", manage.Login{})
+	_, err := e.mgr.Rotate(ctx(t), e.flow(), "", profiles.Login{})
 	var ue *steps.UsageError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "BTP_USERNAME") {
 		t.Fatalf("want a usage error naming BTP_USERNAME, got %v", err)

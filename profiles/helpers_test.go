@@ -1,4 +1,4 @@
-package profile
+package profiles
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 	"github.com/cpikey/cpikey/steps"
 )
 
-// Regenerate goldens with: go test ./steps/profile/ -update (then read the diff).
+// Regenerate goldens with: go test ./profiles/ -update (then read the diff).
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
 // canary is a fake client secret shaped like a real one (it has a '$').
@@ -79,7 +79,7 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run go test ./steps/profile/ -update to create it)", err)
+		t.Fatalf("%v (run go test ./profiles/ -update to create it)", err)
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs from the golden file (-update rewrites it)\n--- got ---\n%s\n--- want ---\n%s", path, got, want)

@@ -1,4 +1,4 @@
-package manage_test
+package profiles_test
 
 import (
 	"bytes"
@@ -9,13 +9,12 @@ import (
 
 	"github.com/zalando/go-keyring"
 
+	"github.com/cpikey/cpikey/adapters/keychain"
 	"github.com/cpikey/cpikey/btp/oauth"
 	"github.com/cpikey/cpikey/btp/sim"
 	"github.com/cpikey/cpikey/btp/transport"
+	"github.com/cpikey/cpikey/profiles"
 	"github.com/cpikey/cpikey/steps"
-	"github.com/cpikey/cpikey/steps/keychain"
-	"github.com/cpikey/cpikey/steps/manage"
-	"github.com/cpikey/cpikey/steps/profile"
 )
 
 // env is a fast simulator, a flow config pointing at it, go-keyring's
@@ -23,7 +22,7 @@ import (
 type env struct {
 	sim   *sim.Server
 	cfg   steps.Config
-	mgr   *manage.Manager
+	mgr   *profiles.Manager
 	notes *bytes.Buffer
 }
 
@@ -48,7 +47,7 @@ func newEnv(t *testing.T) *env {
 		return ""
 	}})
 	hc := transport.NewHTTPClient(transport.Options{Timeout: 10 * time.Second})
-	store, err := profile.Open("")
+	store, err := profiles.Open("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +59,7 @@ func newEnv(t *testing.T) *env {
 			PollMin: 2 * time.Millisecond, PollMax: 10 * time.Millisecond, ProvisionTimeout: 5 * time.Second,
 			Retry: transport.RetryPolicy{MaxAttempts: 4, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond, MaxElapsed: 2 * time.Second},
 		},
-		mgr: &manage.Manager{Store: store, Keyring: kc, HTTPClient: hc, Notes: notes, GOOS: "linux",
+		mgr: &profiles.Manager{Store: store, Keyring: kc, HTTPClient: hc, Notes: notes, GOOS: "linux",
 			VerifyWait: 40 * time.Millisecond,
 			Now:        func() time.Time { clock = clock.Add(time.Second); return clock }},
 	}
@@ -73,13 +72,13 @@ func ctx(t *testing.T) context.Context {
 	return c
 }
 
-func (e *env) login() manage.Login {
-	return manage.Login{User: sim.AdminUser, Password: sim.AdminPassword}
+func (e *env) login() profiles.Login {
+	return profiles.Login{User: sim.AdminUser, Password: sim.AdminPassword}
 }
 
 // provision runs the headless flow on sub and keeps the profile, as
 // `cpikey --yes` does; it returns the profile and the client secret.
-func (e *env) provision(t *testing.T, sub string, rt steps.Runtime, noKeychain bool) (profile.Profile, string) {
+func (e *env) provision(t *testing.T, sub string, rt steps.Runtime, noKeychain bool) (profiles.Profile, string) {
 	t.Helper()
 	in := steps.HeadlessInput{GlobalAccount: sim.GASubdomain, Subaccount: sub, User: sim.AdminUser, Password: sim.AdminPassword,
 		Runtime: rt, NoKeychain: noKeychain}
@@ -88,7 +87,7 @@ func (e *env) provision(t *testing.T, sub string, rt steps.Runtime, noKeychain b
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := e.mgr.SaveResult(f, res, manage.HeadlessTarget(in))
+	p, err := e.mgr.SaveResult(f, res, profiles.HeadlessTarget(in))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +97,7 @@ func (e *env) provision(t *testing.T, sub string, rt steps.Runtime, noKeychain b
 // flow is a new flow (a new cpikey process) against the simulator.
 func (e *env) flow() *steps.Flow { return steps.New(e.cfg) }
 
-func creds(p profile.Profile, secret string) oauth.Credentials {
+func creds(p profiles.Profile, secret string) oauth.Credentials {
 	return oauth.Credentials{ClientID: p.ClientID, ClientSecret: secret, TokenURL: p.TokenURL}
 }
 

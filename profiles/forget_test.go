@@ -1,4 +1,4 @@
-package manage_test
+package profiles_test
 
 import (
 	"errors"
@@ -9,8 +9,8 @@ import (
 	"github.com/zalando/go-keyring"
 
 	"github.com/cpikey/cpikey/btp/sim"
+	"github.com/cpikey/cpikey/profiles"
 	"github.com/cpikey/cpikey/steps"
-	"github.com/cpikey/cpikey/steps/profile"
 )
 
 func TestForget(t *testing.T) {
@@ -33,7 +33,7 @@ func TestForget(t *testing.T) {
 			if err := e.mgr.Forget(ctx(t), e.flow(), p.Name, tc.deleteKey, e.login()); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := e.mgr.Store.Load(p.Name); !errors.Is(err, profile.ErrNotFound) {
+			if _, err := e.mgr.Store.Load(p.Name); !errors.Is(err, profiles.ErrNotFound) {
 				t.Errorf("profile still stored: %v", err)
 			}
 			if _, err := keyring.Get("cpikey", p.KeychainAccount); !errors.Is(err, keyring.ErrNotFound) {

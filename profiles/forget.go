@@ -1,12 +1,12 @@
-package manage
+package profiles
 
 import (
 	"context"
 	"errors"
 	"fmt"
 
+	"github.com/cpikey/cpikey/adapters/keychain"
 	"github.com/cpikey/cpikey/steps"
-	"github.com/cpikey/cpikey/steps/keychain"
 )
 
 // Forget removes the profile's client secret from the keychain and then

@@ -1,8 +1,8 @@
-// Package manage is what cpikey does after the wizard: it keeps a profile of
-// every revealed key (steps/profile, the secret in the OS keychain) and
-// runs the subcommands on them: list, show, token, export, rotate, forget.
-// main parses flags and calls one Manager method per subcommand.
-package manage
+// Manager runs the subcommands on the profiles of revealed keys (the secret
+// in the OS keychain): list, show, token, export, rotate, forget. main parses
+// flags and calls one Manager method per subcommand.
+
+package profiles
 
 import (
 	"context"
@@ -15,14 +15,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cpikey/cpikey/adapters/keychain"
+	"github.com/cpikey/cpikey/safetext"
 	"github.com/cpikey/cpikey/steps"
-	"github.com/cpikey/cpikey/steps/keychain"
-	"github.com/cpikey/cpikey/steps/profile"
 )
 
 // Manager runs the subcommands against one profile store and keychain.
 type Manager struct {
-	Store      *profile.Store
+	Store      *Store
 	Keyring    steps.Keyring // nil: no keychain (secrets cannot be read or stored)
 	HTTPClient *http.Client  // token requests; nil: the transport default
 	// Notes receives what was done, for people (stderr); nil discards.
@@ -52,11 +52,11 @@ func (m *Manager) note(format string, a ...any) {
 // SaveResult stores the profile of a successful run: the result's
 // non-secret fields, the global account and the Cloud Foundry API endpoint
 // the flow learnt (flow may be nil). A profile of the same name is replaced.
-func (m *Manager) SaveResult(flow *steps.Flow, res *steps.Result, t steps.Target) (profile.Profile, error) {
+func (m *Manager) SaveResult(flow *steps.Flow, res *steps.Result, t steps.Target) (Profile, error) {
 	if res == nil {
-		return profile.Profile{}, errors.New("no result to keep")
+		return Profile{}, errors.New("no result to keep")
 	}
-	p := profile.FromResult(res, t, m.now())
+	p := FromResult(res, t, m.now())
 	if flow != nil {
 		if a := flow.Account(); a != nil {
 			p.GlobalAccount = a.GlobalAccountSubdomain
@@ -87,9 +87,9 @@ func HeadlessTarget(in steps.HeadlessInput) steps.Target {
 }
 
 // resolve loads the named profile, or the most recent one for "".
-func (m *Manager) resolve(name string) (profile.Profile, error) {
+func (m *Manager) resolve(name string) (Profile, error) {
 	p, err := m.Store.Resolve(name)
-	var amb *profile.AmbiguousError
+	var amb *AmbiguousError
 	if errors.As(err, &amb) {
 		return p, &steps.UsageError{Msg: "name the profile: " + err.Error()}
 	}
@@ -98,7 +98,7 @@ func (m *Manager) resolve(name string) (profile.Profile, error) {
 
 // secret reads the client secret of p from the keychain. Errors say why it
 // is not there and what to do; they never contain the secret.
-func (m *Manager) secret(ctx context.Context, p profile.Profile) (string, error) {
+func (m *Manager) secret(ctx context.Context, p Profile) (string, error) {
 	if p.KeychainAccount == "" {
 		return "", fmt.Errorf("profile %s has no client secret in the OS keychain (it was saved with --no-keychain, or the keychain failed then): "+
 			"run cpikey again without --no-keychain to store it, or cpikey rotate %s for a new key", p.Name, p.Name)
@@ -119,7 +119,7 @@ func (m *Manager) secret(ctx context.Context, p profile.Profile) (string, error)
 	return s, nil
 }
 
-func keychainService(p profile.Profile) string {
+func keychainService(p Profile) string {
 	if p.KeychainService != "" {
 		return p.KeychainService
 	}
@@ -134,7 +134,7 @@ func writeJSON(w io.Writer, v any) error {
 }
 
 // WriteProfile prints p as JSON (it holds no secret).
-func WriteProfile(w io.Writer, p profile.Profile) error { return writeJSON(w, p) }
+func WriteProfile(w io.Writer, p Profile) error { return writeJSON(w, p) }
 
 // List prints the profiles, one name a line (or all of them as a JSON
 // array). No profile is not an error.
@@ -145,7 +145,7 @@ func (m *Manager) List(w io.Writer, asJSON bool) error {
 	}
 	if asJSON {
 		if all == nil {
-			all = []profile.Profile{}
+			all = []Profile{}
 		}
 		return writeJSON(w, all)
 	}
@@ -163,7 +163,7 @@ func (m *Manager) List(w io.Writer, asJSON bool) error {
 
 // showJSON is a profile with the secret only when asked for.
 type showJSON struct {
-	profile.Profile
+	Profile
 	ClientSecret string `json:"clientsecret,omitempty"`
 }
 
@@ -212,7 +212,7 @@ func (m *Manager) Show(ctx context.Context, w io.Writer, name string, showSecret
 	case p.KeychainAccount == "":
 		line("clientsecret", "(not stored: saved with --no-keychain)")
 	default:
-		line("clientsecret", fmt.Sprintf("%s (OS keychain, service %s, account %s; --show-secret prints it)", steps.Mask("x"), keychainService(p), p.KeychainAccount))
+		line("clientsecret", fmt.Sprintf("%s (OS keychain, service %s, account %s; --show-secret prints it)", safetext.Mask("x"), keychainService(p), p.KeychainAccount))
 	}
 	line("tokenurl", p.TokenURL)
 	line("url", p.URL)
@@ -221,7 +221,7 @@ func (m *Manager) Show(ctx context.Context, w io.Writer, name string, showSecret
 	return err
 }
 
-func ref(r profile.Ref) string {
+func ref(r Ref) string {
 	if r.ID == "" {
 		return r.Name
 	}

@@ -28,8 +28,11 @@ func TestRun_ExitCodesAndUsage(t *testing.T) {
 	}{
 		{"version", []string{"--version"}, nil, 0, "", "BTP CLI protocol v2.106.1", false},
 		{"version json", []string{"--version", "--json"}, nil, 0, "", `"protocol": "v2.106.1"`, false},
-		{"help", []string{"--help"}, nil, 0, "--global-account", "", false},
-		{"unknown flag", []string{"--frobnicate"}, nil, 2, "frobnicate", "", false},
+		{"help", []string{"--help"}, nil, 0, "", "--global-account", false},
+		{"help command", []string{"help"}, nil, 0, "", "--global-account", false},
+		{"single-dash long flags of the flag package still work", []string{"-json"}, nil, 2, "--json needs --yes", "", false},
+		{"unknown flag", []string{"--frobnicate"}, nil, 2, "unknown flag: --frobnicate (see `cpikey --help`)", "", false},
+		{"unknown command", []string{"frobnicate"}, nil, 2, `unexpected argument "frobnicate"`, "", false},
 		{"json without yes", []string{"--json"}, nil, 2, "--json needs --yes", "", false},
 		{"show-secret without json", []string{"--yes", "--show-secret"}, nil, 2, "--show-secret needs --json", "", false},
 		{"bad runtime", []string{"--yes", "--runtime", "kyma"}, nil, 2, "--runtime must be cf or other", "", false},

@@ -23,24 +23,26 @@ func TestSubcommands_HelpAndUsage(t *testing.T) {
 	cases := []struct {
 		args    []string
 		code    int
+		wantOut string // help goes to stdout
 		wantErr string
 	}{
-		{[]string{"list", "--help"}, 0, "Examples:\n  cpikey list"},
-		{[]string{"show", "-h"}, 0, "--show-secret"},
-		{[]string{"token", "--help"}, 0, `Bearer $(cpikey token)`},
-		{[]string{"export", "--help"}, 0, "--format"},
-		{[]string{"rotate", "--help"}, 0, "BTP_USERNAME"},
-		{[]string{"forget", "--help"}, 0, "--delete-key"},
-		{[]string{"--help"}, 0, "Commands"},
-		{[]string{"list", "extra"}, 2, `unexpected argument "extra"`},
-		{[]string{"show", "a", "b"}, 2, "one PROFILE at most"},
-		{[]string{"export"}, 2, "--format is required"},
-		{[]string{"export", "--format", "yaml"}, 2, "--format must be one of"},
-		{[]string{"export", "--format", "env", "--force"}, 2, "--force needs -o FILE"},
-		{[]string{"forget", "--delete-key"}, 2, "name the PROFILE"},
-		{[]string{"token", "--frobnicate"}, 2, "frobnicate"},
-		{[]string{"token"}, 1, "no profile yet"},
-		{[]string{"list"}, 0, "No profile yet"},
+		{[]string{"list", "--help"}, 0, "Examples:\n  cpikey list", ""},
+		{[]string{"show", "-h"}, 0, "--show-secret", ""},
+		{[]string{"token", "--help"}, 0, `Bearer $(cpikey token)`, ""},
+		{[]string{"export", "--help"}, 0, "--format", ""},
+		{[]string{"rotate", "--help"}, 0, "BTP_USERNAME", ""},
+		{[]string{"forget", "--help"}, 0, "--delete-key", ""},
+		{[]string{"help", "forget"}, 0, "--delete-key", ""},
+		{[]string{"--help"}, 0, "Commands", ""},
+		{[]string{"list", "extra"}, 2, "", `unexpected argument "extra"`},
+		{[]string{"show", "a", "b"}, 2, "", "one PROFILE at most"},
+		{[]string{"export"}, 2, "", "--format is required"},
+		{[]string{"export", "--format", "yaml"}, 2, "", "--format must be one of"},
+		{[]string{"export", "--format", "env", "--force"}, 2, "", "--force needs -o FILE"},
+		{[]string{"forget", "--delete-key"}, 2, "", "name the PROFILE"},
+		{[]string{"token", "--frobnicate"}, 2, "", "cpikey token: unknown flag: --frobnicate (see `cpikey token --help`)"},
+		{[]string{"token"}, 1, "", "no profile yet"},
+		{[]string{"list"}, 0, "", "No profile yet"},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -52,12 +54,18 @@ func TestSubcommands_HelpAndUsage(t *testing.T) {
 			if !strings.Contains(stderr.String(), tc.wantErr) {
 				t.Errorf("stderr lacks %q:\n%s", tc.wantErr, stderr.String())
 			}
-			if stdout.Len() != 0 {
+			if !strings.Contains(stdout.String(), tc.wantOut) {
+				t.Errorf("stdout lacks %q:\n%s", tc.wantOut, stdout.String())
+			}
+			if tc.wantOut == "" && stdout.Len() != 0 {
 				t.Errorf("stdout not empty: %q", stdout.String())
 			}
-			if tc.code == 0 && strings.Contains(tc.args[len(tc.args)-1], "h") && tc.args[0] != "--help" {
-				if e, f := strings.Index(stderr.String(), "Examples:"), strings.Index(stderr.String(), "Flags:"); e < 0 || f < e {
-					t.Errorf("examples do not come first:\n%s", stderr.String())
+			if tc.code != 0 && strings.Count(stderr.String(), "\n") > 1 {
+				t.Errorf("a usage error is one line:\n%s", stderr.String())
+			}
+			if tc.wantOut != "" && tc.args[0] != "--help" {
+				if e, f := strings.Index(stdout.String(), "Examples:"), strings.Index(stdout.String(), "Flags:"); e < 0 || f < e {
+					t.Errorf("examples do not come first:\n%s", stdout.String())
 				}
 			}
 		})

@@ -187,7 +187,7 @@ func (f *Flow) WaitSSO(ctx context.Context, l *SSOLogin) (*Account, error) {
 }
 
 // afterLogin reads the global account with its hierarchy (names, and the
-// directory paths the subaccount picker shows) and remembers the subdomain.
+// directory paths the subaccount picker shows).
 func (f *Flow) afterLogin(ctx context.Context, sess *cliserver.Session) (*Account, error) {
 	cli := f.client()
 	ga, err := cli.GetGlobalAccount(ctx, "", true)
@@ -199,11 +199,6 @@ func (f *Flow) afterLogin(ctx context.Context, sess *cliserver.Session) (*Accoun
 	f.mu.Lock()
 	f.ga, f.account = ga, acc
 	f.mu.Unlock()
-	p := LoadPrefs()
-	if p.LastGlobalAccount != acc.GlobalAccountSubdomain {
-		p.LastGlobalAccount = acc.GlobalAccountSubdomain
-		SavePrefs(p) //nolint:errcheck // remembering is a convenience
-	}
 	f.report(Event{Step: StepLogin, Kind: EventDone, Message: fmt.Sprintf("Logged in as %s to %s", acc.User, acc.GlobalAccountName)})
 	return acc, nil
 }

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/cpikey/cpikey/btp/sim"
+	"github.com/cpikey/cpikey/configdir"
+	"github.com/cpikey/cpikey/steps"
+)
+
+// demoStateFile keeps the simulated landscape between demo runs.
+const demoStateFile = "state.json"
+
+// startDemo starts the embedded simulator with its state in the demo
+// namespace's cache directory, so a second run finds what the first created.
+func startDemo(dirs configdir.Dirs, reset bool) (*sim.Server, error) {
+	state := filepath.Join(dirs.Cache, demoStateFile)
+	if reset {
+		if err := os.Remove(state); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+	}
+	// Durations long enough to watch the spinners, short enough to wait for.
+	return sim.Start(sim.Config{
+		StateFile:     state,
+		ProvisionTime: 4 * time.Second,
+		BindTime:      1500 * time.Millisecond,
+		EntitleTime:   1500 * time.Millisecond,
+		Seed:          uint64(time.Now().UnixNano()),
+	})
+}
+
+// demoDefaults fills what a newcomer would otherwise have to know.
+func demoDefaults(in *steps.HeadlessInput, _ *sim.Server) {
+	if in.GlobalAccount == "" {
+		in.GlobalAccount = sim.GASubdomain
+	}
+	if in.User == "" {
+		in.User, in.Password = sim.AdminUser, sim.AdminPassword
+	}
+	if in.Subaccount == "" {
+		in.DefaultSubaccount = sim.SubFreshSubdomain
+	}
+}

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+
+	"github.com/cpikey/cpikey/adapters/keychain"
+	"github.com/cpikey/cpikey/btp/sim"
+	"github.com/cpikey/cpikey/btp/transport"
+	"github.com/cpikey/cpikey/configdir"
+	"github.com/cpikey/cpikey/headless"
+	"github.com/cpikey/cpikey/profiles"
+	"github.com/cpikey/cpikey/steps"
+)
+
+// defaultCLIServerURL is SAP's global BTP CLI server.
+const defaultCLIServerURL = "https://cli.btp.cloud.sap"
+
+// factory is the one wiring point (in the manner of gh's cmdutil.Factory):
+// every command takes the server URL, HTTP client, keyring, profile store,
+// flow and directories from here, built once and only when asked for.
+type factory struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+
+	// Set from the global flags before a command runs.
+	demo, demoReset bool
+	trace           io.Writer // --debug: where the redacted HTTP trace goes (nil: none)
+	noKeychain      bool
+
+	once       sync.Once
+	dirs       configdir.Dirs
+	dirsErr    error
+	demoServer *sim.Server
+	httpClient *http.Client
+	kc         steps.Keyring
+}
+
+func newFactory(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *factory {
+	return &factory{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+}
+
+// Dirs are cpikey's directories: the demo namespace under --demo.
+func (f *factory) Dirs() (configdir.Dirs, error) {
+	f.once.Do(func() {
+		f.dirs, f.dirsErr = configdir.Default()
+		if f.dirsErr == nil && f.demo {
+			f.dirs = f.dirs.Demo()
+		}
+	})
+	return f.dirs, f.dirsErr
+}
+
+// ServerURL is the BTP CLI server: the demo simulator's under --demo
+// (started on first use), else BTP_CLI_SERVER_URL or SAP's.
+func (f *factory) ServerURL() (string, error) {
+	if f.demo {
+		s, err := f.DemoServer()
+		if err != nil {
+			return "", err
+		}
+		return s.CLIServerURL(), nil
+	}
+	if u := f.getenv("BTP_CLI_SERVER_URL"); u != "" {
+		return u, nil
+	}
+	return defaultCLIServerURL, nil
+}
+
+// DemoServer starts the embedded simulator from the saved demo state.
+func (f *factory) DemoServer() (*sim.Server, error) {
+	if f.demoServer != nil {
+		return f.demoServer, nil
+	}
+	dirs, err := f.Dirs()
+	if err != nil {
+		return nil, err
+	}
+	s, err := startDemo(dirs, f.demoReset)
+	if err != nil {
+		return nil, fmt.Errorf("cannot start the demo simulator: %w", err)
+	}
+	f.demoServer = s
+	return s, nil
+}
+
+// HTTPClient is the one HTTP client: https-only policy, proxy, limits, and
+// the redacted trace under --debug.
+func (f *factory) HTTPClient() *http.Client {
+	if f.httpClient == nil {
+		transport.UserAgent = "cpikey/" + version
+		f.httpClient = transport.NewHTTPClient(transport.Options{Trace: f.trace})
+	}
+	return f.httpClient
+}
+
+// Keyring is the OS keychain, or nil with --no-keychain.
+func (f *factory) Keyring() steps.Keyring {
+	if f.noKeychain {
+		return nil
+	}
+	if f.kc == nil {
+		f.kc = keychain.New(keychain.Options{Getenv: f.getenv})
+	}
+	return f.kc
+}
+
+// Store is the profile store of the current namespace.
+func (f *factory) Store() (*profiles.Store, error) {
+	dirs, err := f.Dirs()
+	if err != nil {
+		return nil, err
+	}
+	return profiles.Open(dirs.Config)
+}
+
+// Manager runs the profile commands; notes go to stderr.
+func (f *factory) Manager() (*profiles.Manager, error) {
+	store, err := f.Store()
+	if err != nil {
+		return nil, err
+	}
+	kc := f.Keyring()
+	return &profiles.Manager{Store: store, Keyring: kc, HTTPClient: f.HTTPClient(), Notes: f.stderr}, nil
+}
+
+// Flow builds the setup flow against the current server; the caller adds
+// the front end's reporter and passcode prompt.
+func (f *factory) Flow(cfg steps.Config) (*steps.Flow, error) {
+	url, err := f.ServerURL()
+	if err != nil {
+		return nil, err
+	}
+	cfg.CLIServerURL, cfg.HTTPClient, cfg.Keyring = url, f.HTTPClient(), f.Keyring()
+	if cfg.Reporter == nil {
+		cfg.Reporter = headless.NewTextReporter(f.stderr)
+	}
+	if cfg.CFPasscode == nil {
+		cfg.CFPasscode = passcodePrompt(f.stdin, f.stderr)
+	}
+	return steps.New(cfg), nil
+}
+
+// RememberLogin saves the global account a flow logged in to, so the next
+// wizard pre-fills it (a convenience: failures are ignored).
+func (f *factory) RememberLogin(flow *steps.Flow) {
+	if flow == nil || flow.Account() == nil {
+		return
+	}
+	if dirs, err := f.Dirs(); err == nil {
+		dirs.RememberGlobalAccount(flow.Account().GlobalAccountSubdomain) //nolint:errcheck // convenience
+	}
+}
+
+// Close stops what the factory started.
+func (f *factory) Close() {
+	if f.demoServer != nil {
+		f.demoServer.Close()
+	}
+}
+
+// signalContext is cancelled by Ctrl+C or SIGTERM.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}

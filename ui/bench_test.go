@@ -36,7 +36,7 @@ func BenchmarkSubaccountFilter(b *testing.B) {
 	m.apply(loggedIn{acct: testAccount})
 	s := m.cur().(*subaccountModel)
 	all := manySubs(5000)
-	m.Update(subaccountsLoadedMsg{id: s.reqID, items: all})
+	m.Update(subaccountsLoadedMsg{id: s.work.id, items: all})
 	const query = "financ"
 	want := 0
 	for _, sub := range all {

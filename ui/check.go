@@ -21,23 +21,20 @@ type checkDoneMsg struct {
 
 // checkModel is screen 3: what exists and what is missing, as a checklist.
 type checkModel struct {
+	screenBase
 	e       *env
-	w, h    int
 	sub     steps.SubaccountInfo
 	plan    string
 	runtime steps.Runtime
-	spin    spinner.Model
 	vp      viewport.Model
 
-	running bool
-	reqID   uint64
-	cancel  context.CancelFunc
-	report  *steps.CheckReport
-	err     error
+	work   task
+	report *steps.CheckReport
+	err    error
 }
 
 func newCheck(e *env, sub steps.SubaccountInfo, plan string, rt steps.Runtime) *checkModel {
-	return &checkModel{e: e, sub: sub, plan: plan, runtime: rt, spin: e.newSpinner(), vp: newScroller(e)}
+	return &checkModel{e: e, sub: sub, plan: plan, runtime: rt, work: newTask(e), vp: newScroller(e)}
 }
 
 // newScroller is a viewport that scrolls with arrows and page keys only,
@@ -54,15 +51,9 @@ func newScroller(e *env) viewport.Model {
 func (m *checkModel) id() screen { return screenCheck }
 
 func (m *checkModel) init() tea.Cmd {
-	if m.cancel != nil {
-		m.cancel()
-	}
-	m.running, m.err, m.report = true, nil, nil
-	m.reqID = m.e.newID()
-	ctx, cancel := context.WithCancel(m.e.ctx)
-	m.cancel = cancel
-	id, flow, sub, plan, rt := m.reqID, m.e.flow, m.sub, m.plan, m.runtime
-	return tea.Batch(m.spin.Tick, func() tea.Msg {
+	m.err, m.report = nil, nil
+	flow, sub, plan, rt := m.e.flow, m.sub, m.plan, m.runtime
+	return m.work.start("Checking entitlements, Cloud Foundry and plan visibility", func(ctx context.Context, id uint64) tea.Msg {
 		r, err := flow.Check(ctx, sub, plan, rt)
 		return checkDoneMsg{id: id, report: r, err: err}
 	})
@@ -82,12 +73,11 @@ func (m *checkModel) blocker() string {
 func (m *checkModel) update(msg tea.Msg) (tea.Cmd, transition) {
 	switch msg := msg.(type) {
 	case spinner.TickMsg:
-		return tickSpinner(&m.spin, m.running, msg), nil
+		return m.work.tick(msg), nil
 	case checkDoneMsg:
-		if msg.id != m.reqID {
+		if !m.work.owns(msg.id) {
 			return nil, nil
 		}
-		m.running, m.cancel = false, nil
 		m.report, m.err = msg.report, msg.err
 		if m.report != nil && m.blocker() != "" {
 			m.err = nil // the report shows it, with what to do
@@ -99,10 +89,9 @@ func (m *checkModel) update(msg tea.Msg) (tea.Cmd, transition) {
 	case tea.KeyMsg:
 		k := m.e.keys
 		switch {
-		case m.running:
+		case m.work.running():
 			if key.Matches(msg, k.Back) { // a read: safe to abandon
-				m.cancel()
-				m.running, m.reqID = false, 0
+				m.work.stop()
 				return nil, goBack{}
 			}
 		case key.Matches(msg, k.Back):
@@ -162,10 +151,6 @@ func (m *checkModel) resume() tea.Cmd {
 	return nil
 }
 
-func (m *checkModel) busy() bool      { return false }
-func (m *checkModel) pending() string { return "" }
-func (m *checkModel) typing() bool    { return false }
-
 func (m *checkModel) setSize(w, h int) {
 	m.w, m.h = w, h
 	m.vp.Width, m.vp.Height = w, max(1, h-3)
@@ -174,7 +159,7 @@ func (m *checkModel) setSize(w, h int) {
 
 func (m *checkModel) help() ([]key.Binding, [][]key.Binding) {
 	k := m.e.keys
-	if m.running {
+	if m.work.running() {
 		return []key.Binding{k.Back}, nil
 	}
 	if m.err != nil {
@@ -190,8 +175,8 @@ func (m *checkModel) view() string {
 	st := m.e.st
 	head := fmt.Sprintf("Subaccount %s (%s, %s)", st.Title.Render(m.sub.Name), m.sub.Subdomain, m.sub.Region)
 	switch {
-	case m.running:
-		return head + "\n\n" + m.spin.View() + " Checking entitlements, Cloud Foundry and plan visibility" + st.g.Ellipsis
+	case m.work.running():
+		return head + "\n\n" + m.work.line(st)
 	case m.err != nil:
 		return head + "\n\n" + wrap(st.fail(sentence(m.err.Error())), m.w, 2) + "\n  " + st.Subtle.Render("Press r to try again.")
 	}

@@ -17,7 +17,7 @@ func atCheck(t *testing.T, m *model, sub steps.SubaccountInfo, report *steps.Che
 	atSubaccounts(t, m, testSubs)
 	m.apply(subaccountChosen{sub: sub})
 	if report != nil {
-		send(m, checkDoneMsg{id: chk(m).reqID, report: report})
+		send(m, checkDoneMsg{id: chk(m).work.id, report: report})
 	}
 }
 
@@ -35,7 +35,7 @@ func TestCheckScreen(t *testing.T) {
 		{"global_account_lacks_service", func(t *testing.T, m *model) { atCheck(t, m, subDev, noService) }},
 		{"failed", func(t *testing.T, m *model) {
 			atCheck(t, m, subDev, nil)
-			send(m, checkDoneMsg{id: chk(m).reqID, err: errors.New("list entitlements: 500 Internal Server Error")})
+			send(m, checkDoneMsg{id: chk(m).work.id, err: errors.New("list entitlements: 500 Internal Server Error")})
 		}},
 	}
 	for _, tc := range cases {
@@ -83,10 +83,10 @@ func TestCheck_BlockedWithoutServiceAndRetryAfterError(t *testing.T) {
 	}
 	c := chk(m)
 	c.init()
-	id := c.reqID
+	id := c.work.id
 	send(m, checkDoneMsg{id: id, err: errors.New("boom")})
 	send(m, runes("r"))
-	if !c.running || c.reqID == id {
+	if !c.work.running() || c.work.id == id {
 		t.Fatal("r did not re-run the check")
 	}
 	if !strings.Contains(m.View(), "Checking") {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -20,30 +21,27 @@ type entitleDoneMsg struct {
 // entitleModel is screen 4: confirm assigning the missing plans, then
 // follow the assignment until SAP reports it OK.
 type entitleModel struct {
+	screenBase
 	e      *env
-	w, h   int
 	report *steps.CheckReport
-	spin   spinner.Model
 
-	running bool
+	work    task
 	started bool
-	reqID   uint64
 	err     error
 	last    *steps.Event // latest progress event of the entitle step
 	since   int64        // start, unix nanos from env.now
 }
 
 func newEntitle(e *env, report *steps.CheckReport) *entitleModel {
-	return &entitleModel{e: e, report: report, spin: e.newSpinner()}
+	return &entitleModel{e: e, report: report, work: newTask(e)}
 }
 
 func (m *entitleModel) id() screen    { return screenEntitle }
 func (m *entitleModel) init() tea.Cmd { return nil }
 
 func (m *entitleModel) run() tea.Cmd {
-	m.running, m.started, m.err, m.last = true, true, nil, nil
+	m.started, m.err, m.last = true, nil, nil
 	m.since = m.e.now().UnixNano()
-	m.reqID = m.e.newID()
 	// Not cancelled by Esc: once asked, SAP assigns anyway.
 	// Entitle updates the report it is given; hand it a copy so View
 	// never reads what the Cmd writes.
@@ -51,8 +49,8 @@ func (m *entitleModel) run() tea.Cmd {
 	rc.MissingPlans = append([]string(nil), m.report.MissingPlans...)
 	rc.Plans = append([]steps.PlanStatus(nil), m.report.Plans...)
 	rc.Items = append([]steps.CheckItem(nil), m.report.Items...)
-	id, flow, ctx := m.reqID, m.e.flow, m.e.ctx
-	return tea.Batch(m.spin.Tick, func() tea.Msg {
+	flow := m.e.flow
+	return m.work.start("Assigning", func(ctx context.Context, id uint64) tea.Msg {
 		return entitleDoneMsg{id: id, err: flow.Entitle(ctx, &rc)}
 	})
 }
@@ -60,9 +58,9 @@ func (m *entitleModel) run() tea.Cmd {
 func (m *entitleModel) update(msg tea.Msg) (tea.Cmd, transition) {
 	switch msg := msg.(type) {
 	case spinner.TickMsg:
-		return tickSpinner(&m.spin, m.running, msg), nil
+		return m.work.tick(msg), nil
 	case flowEventsMsg:
-		if m.running {
+		if m.work.running() {
 			for i := range msg.events {
 				if msg.events[i].Step == steps.StepEntitle {
 					ev := msg.events[i]
@@ -72,10 +70,9 @@ func (m *entitleModel) update(msg tea.Msg) (tea.Cmd, transition) {
 		}
 		return nil, nil
 	case entitleDoneMsg:
-		if msg.id != m.reqID {
+		if !m.work.owns(msg.id) {
 			return nil, nil
 		}
-		m.running = false
 		if msg.err != nil {
 			m.err = msg.err // the flow's error names the plan
 			return nil, nil
@@ -83,7 +80,7 @@ func (m *entitleModel) update(msg tea.Msg) (tea.Cmd, transition) {
 		return nil, entitled{plans: m.report.MissingPlans}
 	case tea.KeyMsg:
 		k := m.e.keys
-		if m.running {
+		if m.work.running() {
 			return nil, nil
 		}
 		switch {
@@ -101,21 +98,19 @@ func (m *entitleModel) resume() tea.Cmd {
 	return nil
 }
 
-func (m *entitleModel) busy() bool { return m.running }
+func (m *entitleModel) busy() bool { return m.work.running() }
 
 func (m *entitleModel) pending() string {
-	if !m.running {
+	if !m.work.running() {
 		return ""
 	}
 	return fmt.Sprintf("SAP is still assigning %s to %s", planList(m.report.MissingPlans), m.report.Subaccount.Name)
 }
 
-func (m *entitleModel) typing() bool     { return false }
-func (m *entitleModel) setSize(w, h int) { m.w, m.h = w, h }
 func (m *entitleModel) help() ([]key.Binding, [][]key.Binding) {
 	k := m.e.keys
 	switch {
-	case m.running:
+	case m.work.running():
 		return nil, nil
 	case m.err != nil:
 		return []key.Binding{k.Retry, k.Back}, nil
@@ -133,7 +128,7 @@ func (m *entitleModel) view() string {
 	}
 	b.WriteString("\n")
 	switch {
-	case m.running:
+	case m.work.running():
 		what, extra := "Assigning", []string{}
 		if m.last != nil {
 			what = firstNonEmpty(m.last.Message, what)
@@ -142,7 +137,7 @@ func (m *entitleModel) view() string {
 			}
 		}
 		extra = append(extra, elapsed(time.Duration(m.e.now().UnixNano()-m.since)))
-		line := m.spin.View() + " " + what + st.g.Ellipsis + " " + st.Subtle.Render("("+strings.Join(extra, ", ")+")")
+		line := m.work.spin.View() + " " + what + st.g.Ellipsis + " " + st.Subtle.Render("("+strings.Join(extra, ", ")+")")
 		b.WriteString(line + "\n")
 	case m.err != nil:
 		b.WriteString(wrap(st.fail(sentence(m.err.Error())), m.w, 2) + "\n")

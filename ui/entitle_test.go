@@ -33,7 +33,7 @@ func TestEntitleScreen(t *testing.T) {
 		}},
 		{"failed", func(t *testing.T, m *model, c *clock) {
 			send(m, enter)
-			send(m, entitleDoneMsg{id: ent(m).reqID, err: errors.New("assign it-rt/api: 403 Forbidden: you are not a global account administrator")})
+			send(m, entitleDoneMsg{id: ent(m).work.id, err: errors.New("assign it-rt/api: 403 Forbidden: you are not a global account administrator")})
 		}},
 	}
 	for _, tc := range cases {
@@ -65,7 +65,7 @@ func TestEntitle_ShowsExactPlansRunsAndBlocksEsc(t *testing.T) {
 	}
 	send(m, enter)
 	e := ent(m)
-	if !e.running {
+	if !e.work.running() {
 		t.Fatal("enter did not start assigning")
 	}
 	send(m, esc)
@@ -75,7 +75,7 @@ func TestEntitle_ShowsExactPlansRunsAndBlocksEsc(t *testing.T) {
 	if e.pending() == "" {
 		t.Fatal("no exit message while assigning")
 	}
-	send(m, entitleDoneMsg{id: e.reqID})
+	send(m, entitleDoneMsg{id: e.work.id})
 	if m.screen() != screenWhere {
 		t.Fatalf("after assigning: screen %v, want where", m.screen())
 	}

@@ -39,8 +39,8 @@ const planAPI = "api"
 
 // formModel is screen 6: plan, instance name, roles, key name.
 type formModel struct {
+	screenBase
 	e    *env
-	w, h int
 	base steps.Target // subaccount, runtime, org, space
 
 	plan      picker
@@ -309,8 +309,6 @@ func (m *formModel) submit() transition {
 
 func (m *formModel) resume() tea.Cmd { return m.scheduleExisting() }
 
-func (m *formModel) busy() bool      { return false }
-func (m *formModel) pending() string { return "" }
 func (m *formModel) typing() bool {
 	return m.focus == formInstance || m.focus == formKey || (m.focus == formRoles && m.planName() != planAPI)
 }

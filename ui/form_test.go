@@ -197,10 +197,10 @@ func TestForm_UnentitledPlanIsCheckedAgain(t *testing.T) {
 	}
 	again := reportReady()
 	again.MissingPlans = []string{"api"}
-	send(m, checkDoneMsg{id: chk(m).reqID, report: again})
+	send(m, checkDoneMsg{id: chk(m).work.id, report: again})
 	send(m, enter)
 	send(m, enter) // assign
-	send(m, entitleDoneMsg{id: ent(m).reqID})
+	send(m, entitleDoneMsg{id: ent(m).work.id})
 	if m.screen() != screenReview || m.c.target.Plan != "api" {
 		t.Fatalf("after entitling: screen %v plan %q", m.screen(), m.c.target.Plan)
 	}

@@ -55,8 +55,8 @@ type (
 
 // loginModel is screen 1: how to log in, global account, user/password.
 type loginModel struct {
+	screenBase
 	e       *env
-	w, h    int
 	method  picker
 	methods []loginMethod
 	ga      textinput.Model
@@ -65,11 +65,8 @@ type loginModel struct {
 	focus   int
 	idp     string
 	session *steps.ExistingSession
-	spin    spinner.Model
 
-	running    string // what is running, "" when idle
-	reqID      uint64
-	cancel     context.CancelFunc
+	work       task // login, SSO start and wait, session check
 	sso        *steps.SSOLogin
 	browserErr error
 	browserOK  bool
@@ -80,7 +77,7 @@ type loginModel struct {
 
 func newLogin(e *env) *loginModel {
 	p := e.opts.Prefill
-	m := &loginModel{e: e, idp: p.IdP, spin: e.newSpinner()}
+	m := &loginModel{e: e, idp: p.IdP, work: newTask(e)}
 	m.ga = newInput("e.g. acme-global", 64)
 	m.ga.SetValue(firstNonEmpty(p.GlobalAccount, e.opts.LastGlobalAccount))
 	m.user = newInput("e.g. name@company.com", 128)
@@ -222,11 +219,9 @@ func (m *loginModel) update(msg tea.Msg) (tea.Cmd, transition) {
 		}
 		return nil, nil
 	case spinner.TickMsg:
-		var cmd tea.Cmd
-		m.spin, cmd = m.spin.Update(msg)
-		return cmd, nil
+		return m.work.tick(msg), nil
 	case ssoStartedMsg:
-		if msg.id != m.reqID {
+		if !m.work.current(msg.id) {
 			return nil, nil
 		}
 		if msg.err != nil {
@@ -234,16 +229,20 @@ func (m *loginModel) update(msg tea.Msg) (tea.Cmd, transition) {
 			return nil, nil
 		}
 		m.sso = msg.login
-		m.running = "Waiting for you to finish logging in in the browser"
-		return tea.Batch(m.openBrowser(msg.id, msg.login.URL), m.waitSSO(msg.id, msg.login)), nil
+		flow, l := m.e.flow, msg.login
+		wait := m.work.then("Waiting for you to finish logging in in the browser", func(ctx context.Context, id uint64) tea.Msg {
+			acct, err := flow.WaitSSO(ctx, l)
+			return loginDoneMsg{id: id, acct: acct, err: err}
+		})
+		return tea.Batch(m.openBrowser(msg.id, msg.login.URL), wait), nil
 	case browserOpenedMsg:
-		if msg.id == m.reqID {
+		if m.work.current(msg.id) {
 			m.browserErr = msg.err
 			m.browserOK = msg.err == nil
 		}
 		return nil, nil
 	case loginDoneMsg:
-		if msg.id != m.reqID {
+		if !m.work.owns(msg.id) {
 			return nil, nil
 		}
 		if msg.err != nil {
@@ -260,7 +259,7 @@ func (m *loginModel) update(msg tea.Msg) (tea.Cmd, transition) {
 
 func (m *loginModel) key(msg tea.KeyMsg) (tea.Cmd, transition) {
 	k := m.e.keys
-	if m.running != "" {
+	if m.work.running() {
 		// Only an SSO wait can be abandoned; a password login is quick.
 		if m.sso != nil && key.Matches(msg, k.Back) {
 			m.stop(nil)
@@ -332,34 +331,27 @@ func (m *loginModel) submit() tea.Cmd {
 			return nil
 		}
 	}
-	m.reqID = m.e.newID()
-	ctx, cancel := context.WithCancel(m.e.ctx)
-	m.cancel = cancel
-	id, flow := m.reqID, m.e.flow
-	var work tea.Cmd
+	flow := m.e.flow
 	switch method {
 	case methodPassword:
 		in := steps.LoginInput{GlobalAccount: ga, User: strings.TrimSpace(m.user.Value()), Password: m.pass.Value(), IdP: m.idp}
-		m.running = "Logging in as " + in.User
-		work = func() tea.Msg {
+		return m.work.start("Logging in as "+in.User, func(ctx context.Context, id uint64) tea.Msg {
 			acct, err := flow.Login(ctx, in)
 			return loginDoneMsg{id: id, acct: acct, err: err}
-		}
+		})
 	case methodSSO:
 		idp := m.idp
-		m.running = "Starting single sign-on"
-		work = func() tea.Msg {
+		return m.work.start("Starting single sign-on", func(ctx context.Context, id uint64) tea.Msg {
 			l, err := flow.StartSSO(ctx, ga, idp)
 			return ssoStartedMsg{id: id, login: l, err: err}
-		}
+		})
 	case methodSession:
-		m.running = "Checking the btp CLI session"
-		work = func() tea.Msg {
+		return m.work.start("Checking the btp CLI session", func(ctx context.Context, id uint64) tea.Msg {
 			acct, err := flow.UseExistingSession(ctx)
 			return loginDoneMsg{id: id, acct: acct, err: err}
-		}
+		})
 	}
-	return tea.Batch(m.spin.Tick, work)
+	return nil
 }
 
 func (m *loginModel) openBrowser(id uint64, url string) tea.Cmd {
@@ -368,21 +360,6 @@ func (m *loginModel) openBrowser(id uint64, url string) tea.Cmd {
 		return func() tea.Msg { return browserOpenedMsg{id: id, err: fmt.Errorf("no browser configured")} }
 	}
 	return func() tea.Msg { return browserOpenedMsg{id: id, err: b.Open(url)} }
-}
-
-func (m *loginModel) waitSSO(id uint64, l *steps.SSOLogin) tea.Cmd {
-	ctx, flow := m.e.ctx, m.e.flow
-	if m.cancel != nil {
-		// submit's context, so Esc stops the wait.
-		c, cancel := context.WithCancel(ctx)
-		prev := m.cancel
-		m.cancel = func() { cancel(); prev() }
-		ctx = c
-	}
-	return func() tea.Msg {
-		acct, err := flow.WaitSSO(ctx, l)
-		return loginDoneMsg{id: id, acct: acct, err: err}
-	}
 }
 
 // remember passes the global account to Options.RememberGlobalAccount (it
@@ -398,12 +375,7 @@ func (m *loginModel) remember(acct *steps.Account) tea.Cmd {
 
 // stop ends whatever runs; err (if any) is shown for a retry.
 func (m *loginModel) stop(err error) {
-	if m.cancel != nil {
-		m.cancel()
-		m.cancel = nil
-	}
-	m.reqID = 0
-	m.running = ""
+	m.work.stop()
 	m.sso = nil
 	m.err = err
 }
@@ -414,9 +386,8 @@ func (m *loginModel) resume() tea.Cmd {
 	return nil
 }
 
-func (m *loginModel) busy() bool      { return m.running != "" }
-func (m *loginModel) pending() string { return "" }
-func (m *loginModel) typing() bool    { return m.running == "" && m.focus != fieldMethod }
+func (m *loginModel) busy() bool   { return m.work.running() }
+func (m *loginModel) typing() bool { return !m.work.running() && m.focus != fieldMethod }
 
 func (m *loginModel) setSize(w, h int) {
 	m.w, m.h = w, h
@@ -427,7 +398,7 @@ func (m *loginModel) setSize(w, h int) {
 
 func (m *loginModel) help() ([]key.Binding, [][]key.Binding) {
 	k := m.e.keys
-	if m.running != "" {
+	if m.work.running() {
 		if m.sso != nil {
 			return []key.Binding{withHelp(k.Back, "esc", "cancel")}, nil
 		}
@@ -454,11 +425,11 @@ func (m *loginModel) view() string {
 	st := m.e.st
 	var b strings.Builder
 	field := func(f int, label string, in textinput.Model) {
-		b.WriteString("\n" + st.cursor(m.focus == f && m.running == "") + " " + st.Label.Render(label) + "\n")
+		b.WriteString("\n" + st.cursor(m.focus == f && !m.work.running()) + " " + st.Label.Render(label) + "\n")
 		b.WriteString("    " + in.View() + "\n")
 	}
-	b.WriteString(st.cursor(m.focus == fieldMethod && m.running == "") + " " + st.Label.Render("How do you want to log in?") + "\n")
-	b.WriteString(indent(m.method.view(st, m.w-4, m.focus == fieldMethod && m.running == ""), 4) + "\n")
+	b.WriteString(st.cursor(m.focus == fieldMethod && !m.work.running()) + " " + st.Label.Render("How do you want to log in?") + "\n")
+	b.WriteString(indent(m.method.view(st, m.w-4, m.focus == fieldMethod && !m.work.running()), 4) + "\n")
 	switch m.current() {
 	case methodSession:
 		b.WriteString("\n" + wrap(st.Subtle.Render("Uses the login the btp CLI saved on this machine; no password needed."), m.w, 2) + "\n")
@@ -477,8 +448,8 @@ func (m *loginModel) view() string {
 	}
 	b.WriteString("\n")
 	switch {
-	case m.running != "":
-		b.WriteString(m.spin.View() + " " + m.running + st.g.Ellipsis + "\n")
+	case m.work.running():
+		b.WriteString(m.work.line(st) + "\n")
 		if m.sso != nil {
 			if m.browserOK {
 				b.WriteString(st.ok("Opened your browser.") + " If it did not, open this URL:\n")

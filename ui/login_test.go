@@ -37,16 +37,16 @@ func TestLoginScreen(t *testing.T) {
 		{"login_failed_shows_reason", prefilledLogin, func(t *testing.T, m *model) {
 			send(m, enter, enter, enter, enter)
 			l := login(m)
-			if l.running == "" {
+			if l.work.what == "" {
 				t.Fatal("enter on the password field did not start the login")
 			}
-			send(m, loginDoneMsg{id: l.reqID, err: errors.New("log in to acme-global: user or password is wrong (401)")})
+			send(m, loginDoneMsg{id: l.work.id, err: errors.New("log in to acme-global: user or password is wrong (401)")})
 		}},
 		{"sso_waiting_browser_failed", func(o *Options) { o.LastGlobalAccount = "acme-global" }, func(t *testing.T, m *model) {
 			send(m, down, enter, enter)
 			l := login(m)
-			send(m, ssoStartedMsg{id: l.reqID, login: &steps.SSOLogin{URL: "http://127.0.0.1:40111/login/v2.106.1/browser/6c1d5a0e-1f7a-4b5e-9c2d-0a1b2c3d4e5f"}})
-			send(m, browserOpenedMsg{id: l.reqID, err: errors.New("xdg-open: no method available")})
+			send(m, ssoStartedMsg{id: l.work.id, login: &steps.SSOLogin{URL: "http://127.0.0.1:40111/login/v2.106.1/browser/6c1d5a0e-1f7a-4b5e-9c2d-0a1b2c3d4e5f"}})
+			send(m, browserOpenedMsg{id: l.work.id, err: errors.New("xdg-open: no method available")})
 		}},
 	}
 	for _, tc := range cases {
@@ -70,11 +70,11 @@ func TestLogin_PasswordLoginGoesToSubaccounts(t *testing.T) {
 		t.Fatal("submitting returned no Cmd; the login must run in one")
 	}
 	l := login(m)
-	send(m, loginDoneMsg{id: l.reqID + 7, acct: testAccount}) // stale
+	send(m, loginDoneMsg{id: l.work.id + 7, acct: testAccount}) // stale
 	if m.screen() != screenLogin {
 		t.Fatal("a stale login result was acted on")
 	}
-	send(m, loginDoneMsg{id: l.reqID, acct: testAccount})
+	send(m, loginDoneMsg{id: l.work.id, acct: testAccount})
 	if m.screen() != screenSubaccount {
 		t.Fatalf("after login the screen is %v, want subaccount", m.screen())
 	}
@@ -87,14 +87,14 @@ func TestLogin_ErrorThenRetryWithoutRestart(t *testing.T) {
 	m := newTestModel(t, prefilledLogin)
 	resize(m, 80, 24)
 	send(m, enter, enter, enter, enter)
-	first := login(m).reqID
+	first := login(m).work.id
 	send(m, loginDoneMsg{id: first, err: errors.New("user or password is wrong")})
 	if !strings.Contains(m.View(), "User or password is wrong") {
 		t.Fatalf("error not shown:\n%s", m.View())
 	}
 	send(m, enter)
-	if l := login(m); l.running == "" || l.reqID == first {
-		t.Fatalf("enter after an error did not retry (running %q, id %d)", l.running, l.reqID)
+	if l := login(m); l.work.what == "" || l.work.id == first {
+		t.Fatalf("enter after an error did not retry (running %q, id %d)", l.work.what, l.work.id)
 	}
 }
 
@@ -105,7 +105,7 @@ func TestLogin_RequiresGlobalAccount(t *testing.T) {
 	typeText(m, "")
 	send(m, enter, enter, enter) // empty fields, submit at password
 	l := login(m)
-	if l.running != "" {
+	if l.work.what != "" {
 		t.Fatal("login started without a global account")
 	}
 	if l.focus != fieldGA || l.err == nil || !strings.Contains(l.err.Error(), "global account subdomain") {
@@ -119,12 +119,12 @@ func TestLogin_FlagsLogInWithoutAsking(t *testing.T) {
 	}
 	m := newTestModel(t, full)
 	m.Init()
-	if login(m).running == "" {
+	if login(m).work.what == "" {
 		t.Fatal("complete login flags did not log in right away")
 	}
 	demo := newTestModel(t, full, func(o *Options) { o.Demo = true })
 	demo.Init()
-	if login(demo).running != "" {
+	if login(demo).work.what != "" {
 		t.Fatal("the demo must show the login screen")
 	}
 	if got := login(demo).pass.Value(); got != testPassword {
@@ -139,8 +139,8 @@ func TestLogin_SSOOpensBrowserPrintsURLAndEscCancels(t *testing.T) {
 	send(m, down, enter, enter)
 	l := login(m)
 	url := "http://127.0.0.1:40111/login/v2.106.1/browser/abc"
-	send(m, ssoStartedMsg{id: l.reqID, login: &steps.SSOLogin{URL: url}})
-	msg := l.openBrowser(l.reqID, url)()
+	send(m, ssoStartedMsg{id: l.work.id, login: &steps.SSOLogin{URL: url}})
+	msg := l.openBrowser(l.work.id, url)()
 	send(m, msg)
 	if len(b.urls) != 1 || b.urls[0] != url {
 		t.Fatalf("browser opened %v, want %s", b.urls, url)
@@ -149,7 +149,7 @@ func TestLogin_SSOOpensBrowserPrintsURLAndEscCancels(t *testing.T) {
 		t.Fatal("the SSO URL is not printed")
 	}
 	send(m, esc)
-	if l.running != "" || m.screen() != screenLogin {
+	if l.work.what != "" || m.screen() != screenLogin {
 		t.Fatal("esc did not stop waiting for the browser login")
 	}
 }

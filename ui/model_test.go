@@ -66,7 +66,7 @@ func TestResizeReflowsEveryScreen(t *testing.T) {
 		screenForm:       atForm,
 		screenReview: func(t *testing.T, m *model) {
 			atReview(t, m)
-			send(m, actionsMsg{id: rev(m).reqID, actions: testActions})
+			send(m, actionsMsg{id: rev(m).work.id, actions: testActions})
 		},
 		screenProgress: atProgress,
 		screenReveal:   func(t *testing.T, m *model) { atReveal(t, m, testResult()) },

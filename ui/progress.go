@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -33,19 +34,17 @@ type stepRow struct {
 // progressModel is screen 8: Provision as a checklist with a spinner,
 // elapsed time and the server's state text. Finished rows stay.
 type progressModel struct {
+	screenBase
 	e      *env
-	w, h   int
 	target steps.Target
-	spin   spinner.Model
 	rows   []*stepRow
 
-	running bool
-	reqID   uint64
-	err     error
+	work task
+	err  error
 }
 
 func newProgress(e *env, t steps.Target) *progressModel {
-	m := &progressModel{e: e, target: t, spin: e.newSpinner()}
+	m := &progressModel{e: e, target: t, work: newTask(e)}
 	m.reset()
 	return m
 }
@@ -65,12 +64,11 @@ func (m *progressModel) id() screen { return screenProgress }
 
 func (m *progressModel) init() tea.Cmd {
 	m.reset()
-	m.running, m.err = true, nil
-	m.reqID = m.e.newID()
+	m.err = nil
 	// Not cancelled by Esc: SAP finishes what it started anyway; a rerun
 	// picks it up. Quitting cancels e.ctx, which stops our polling.
-	id, flow, ctx, t := m.reqID, m.e.flow, m.e.ctx, m.target
-	return tea.Batch(m.spin.Tick, func() tea.Msg {
+	flow, t := m.e.flow, m.target
+	return m.work.start("Creating", func(ctx context.Context, id uint64) tea.Msg {
 		r, err := flow.Provision(ctx, t)
 		return provisionDoneMsg{id: id, result: r, err: err}
 	})
@@ -117,16 +115,16 @@ func (m *progressModel) apply(ev steps.Event) {
 func (m *progressModel) update(msg tea.Msg) (tea.Cmd, transition) {
 	switch msg := msg.(type) {
 	case spinner.TickMsg:
-		return tickSpinner(&m.spin, m.running, msg), nil
+		return m.work.tick(msg), nil
 	case flowEventsMsg:
-		if m.running {
+		if m.work.running() {
 			for _, ev := range msg.events {
 				m.apply(ev)
 			}
 		}
 		return nil, nil
 	case provisionDoneMsg:
-		if msg.id != m.reqID {
+		if !m.work.owns(msg.id) {
 			return nil, nil
 		}
 		// Events reported just before Provision returned may still be
@@ -136,7 +134,6 @@ func (m *progressModel) update(msg tea.Msg) (tea.Cmd, transition) {
 				m.apply(ev)
 			}
 		}
-		m.running = false
 		if msg.err != nil {
 			m.err = msg.err
 			return nil, nil
@@ -144,7 +141,7 @@ func (m *progressModel) update(msg tea.Msg) (tea.Cmd, transition) {
 		return nil, provisioned{result: msg.result}
 	case tea.KeyMsg:
 		k := m.e.keys
-		if m.running {
+		if m.work.running() {
 			return nil, nil
 		}
 		switch {
@@ -157,16 +154,11 @@ func (m *progressModel) update(msg tea.Msg) (tea.Cmd, transition) {
 	return nil, nil
 }
 
-func (m *progressModel) resume() tea.Cmd { return nil }
-func (m *progressModel) busy() bool      { return m.running }
-func (m *progressModel) typing() bool    { return false }
-func (m *progressModel) setSize(w, h int) {
-	m.w, m.h = w, h
-}
+func (m *progressModel) busy() bool { return m.work.running() }
 
 // pending names what SAP keeps doing if the user quits now.
 func (m *progressModel) pending() string {
-	if !m.running {
+	if !m.work.running() {
 		return ""
 	}
 	for _, r := range m.rows {
@@ -189,7 +181,7 @@ func (m *progressModel) pending() string {
 
 func (m *progressModel) help() ([]key.Binding, [][]key.Binding) {
 	k := m.e.keys
-	if m.running {
+	if m.work.running() {
 		return nil, nil
 	}
 	return []key.Binding{withHelp(k.Retry, "r", "retry (reuses what exists)"), k.Back}, nil
@@ -213,8 +205,8 @@ func (m *progressModel) view() string {
 		case "":
 			line = st.Subtle.Render(st.g.Pending + " " + r.label)
 		case steps.EventStarted, steps.EventWaiting:
-			glyph := m.spin.View()
-			if !m.running {
+			glyph := m.work.spin.View()
+			if !m.work.running() {
 				glyph = st.Warn.Render(st.g.Warn)
 			}
 			extra := []string{}
@@ -241,7 +233,7 @@ func (m *progressModel) view() string {
 	}
 	b.WriteString("\n")
 	switch {
-	case m.running:
+	case m.work.running():
 		b.WriteString(wrap(st.Subtle.Render("SAP usually needs a minute or two for the instance. Ctrl+C is safe: running cpikey again resumes."), m.w, 0) + "\n")
 	case m.err != nil:
 		b.WriteString(wrap(st.fail(sentence(m.err.Error())), m.w, 2) + "\n\n")

@@ -14,7 +14,7 @@ func prog(m *model) *progressModel { return m.cur().(*progressModel) }
 func atProgress(t *testing.T, m *model) {
 	t.Helper()
 	atReview(t, m)
-	send(m, actionsMsg{id: rev(m).reqID, actions: testActions})
+	send(m, actionsMsg{id: rev(m).work.id, actions: testActions})
 	send(m, enter)
 	if m.screen() != screenProgress {
 		t.Fatalf("screen %v, want progress", m.screen())
@@ -51,7 +51,7 @@ func TestProgressScreen(t *testing.T) {
 				ev(steps.StepInstance, steps.EventStarted, "Creating service instance CPI_SAMPLE_INSTANCE", "", 0),
 				{Step: steps.StepInstance, Kind: steps.EventFailed, Message: "Service instance CPI_SAMPLE_INSTANCE failed", State: "failed", Elapsed: 31 * time.Second, Err: errors.New("broker: tenant not provisioned")},
 			}})
-			send(m, provisionDoneMsg{id: prog(m).reqID, err: errors.New(`create instance "CPI_SAMPLE_INSTANCE": the broker reported "failed": Cloud Integration tenant not provisioned in this subaccount`)})
+			send(m, provisionDoneMsg{id: prog(m).work.id, err: errors.New(`create instance "CPI_SAMPLE_INSTANCE": the broker reported "failed": Cloud Integration tenant not provisioned in this subaccount`)})
 		}},
 	}
 	for _, tc := range cases {
@@ -87,11 +87,11 @@ func TestProgress_DoneGoesToRevealAndStaleIgnored(t *testing.T) {
 	resize(m, 80, 24)
 	atProgress(t, m)
 	p := prog(m)
-	send(m, provisionDoneMsg{id: p.reqID + 1, result: testResult()})
+	send(m, provisionDoneMsg{id: p.work.id + 1, result: testResult()})
 	if m.screen() != screenProgress {
 		t.Fatal("a stale result was acted on")
 	}
-	send(m, provisionDoneMsg{id: p.reqID, result: testResult()})
+	send(m, provisionDoneMsg{id: p.work.id, result: testResult()})
 	if m.screen() != screenReveal {
 		t.Fatalf("screen %v, want reveal", m.screen())
 	}
@@ -102,10 +102,10 @@ func TestProgress_RetryAfterFailure(t *testing.T) {
 	resize(m, 80, 24)
 	atProgress(t, m)
 	p := prog(m)
-	first := p.reqID
+	first := p.work.id
 	send(m, provisionDoneMsg{id: first, err: errors.New("boom")})
 	send(m, runes("r"))
-	if !p.running || p.reqID == first {
+	if !p.work.running() || p.work.id == first {
 		t.Fatal("r did not run Provision again")
 	}
 }
@@ -127,7 +127,7 @@ func TestProgress_EventsFromReporterReachTheScreen(t *testing.T) {
 	// Events still queued when Provision returns are applied, not lost.
 	rep.Report(ev(steps.StepKeychain, steps.EventDone, "Saved the client secret in the OS keychain", "", 0))
 	p := prog(m)
-	send(m, provisionDoneMsg{id: p.reqID, err: errors.New("verify: no token")})
+	send(m, provisionDoneMsg{id: p.work.id, err: errors.New("verify: no token")})
 	if p.row(steps.StepKeychain).kind != steps.EventDone {
 		t.Fatal("a queued event was lost at the end")
 	}

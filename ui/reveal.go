@@ -45,8 +45,8 @@ type revealAction struct {
 // revealModel is screen 9: the credentials, the secret masked until
 // toggled, copy keys, keychain status, token verification, next step.
 type revealModel struct {
+	screenBase
 	e       *env
-	w, h    int
 	result  *steps.Result
 	spin    spinner.Model
 	vp      viewport.Model
@@ -238,10 +238,7 @@ func (m *revealModel) update(msg tea.Msg) (tea.Cmd, transition) {
 	return nil, nil
 }
 
-func (m *revealModel) resume() tea.Cmd { return nil }
-func (m *revealModel) busy() bool      { return true } // nothing to go back to
-func (m *revealModel) pending() string { return "" }
-func (m *revealModel) typing() bool    { return false }
+func (m *revealModel) busy() bool { return true } // nothing to go back to
 
 func (m *revealModel) setSize(w, h int) {
 	m.w, m.h = w, h

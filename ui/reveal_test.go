@@ -19,7 +19,7 @@ func rvl(m *model) *revealModel { return m.cur().(*revealModel) }
 func atReveal(t *testing.T, m *model, r *steps.Result) {
 	t.Helper()
 	atProgress(t, m)
-	send(m, provisionDoneMsg{id: prog(m).reqID, result: r})
+	send(m, provisionDoneMsg{id: prog(m).work.id, result: r})
 	if m.screen() != screenReveal {
 		t.Fatalf("screen %v, want reveal", m.screen())
 	}
@@ -214,7 +214,7 @@ func TestReveal_KeepsTheProfileOnce(t *testing.T) {
 	resize(m, 120, 40)
 	m.c.target = testTarget()
 	atProgress(t, m)
-	cmd := send(m, provisionDoneMsg{id: prog(m).reqID, result: testResult()})
+	cmd := send(m, provisionDoneMsg{id: prog(m).work.id, result: testResult()})
 	if cmd == nil || len(got) != 0 {
 		t.Fatal("the profile must be kept in a Cmd, not in Update")
 	}

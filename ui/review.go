@@ -21,35 +21,26 @@ type actionsMsg struct {
 
 // reviewModel is screen 7: exactly what Provision will do; Enter runs it.
 type reviewModel struct {
+	screenBase
 	e      *env
-	w, h   int
 	target steps.Target
-	spin   spinner.Model
 	vp     viewport.Model
 
-	running bool
-	reqID   uint64
-	cancel  context.CancelFunc
+	work    task
 	actions []string
 	err     error
 }
 
 func newReview(e *env, t steps.Target) *reviewModel {
-	return &reviewModel{e: e, target: t, spin: e.newSpinner(), vp: newScroller(e)}
+	return &reviewModel{e: e, target: t, work: newTask(e), vp: newScroller(e)}
 }
 
 func (m *reviewModel) id() screen { return screenReview }
 
 func (m *reviewModel) init() tea.Cmd {
-	if m.cancel != nil {
-		m.cancel()
-	}
-	m.running, m.err, m.actions = true, nil, nil
-	m.reqID = m.e.newID()
-	ctx, cancel := context.WithCancel(m.e.ctx)
-	m.cancel = cancel
-	id, flow, t := m.reqID, m.e.flow, m.target
-	return tea.Batch(m.spin.Tick, func() tea.Msg {
+	m.err, m.actions = nil, nil
+	flow, t := m.e.flow, m.target
+	return m.work.start("Working out what needs doing", func(ctx context.Context, id uint64) tea.Msg {
 		a, err := flow.Actions(ctx, t)
 		return actionsMsg{id: id, actions: a, err: err}
 	})
@@ -58,12 +49,11 @@ func (m *reviewModel) init() tea.Cmd {
 func (m *reviewModel) update(msg tea.Msg) (tea.Cmd, transition) {
 	switch msg := msg.(type) {
 	case spinner.TickMsg:
-		return tickSpinner(&m.spin, m.running, msg), nil
+		return m.work.tick(msg), nil
 	case actionsMsg:
-		if msg.id != m.reqID {
+		if !m.work.owns(msg.id) {
 			return nil, nil
 		}
-		m.running, m.cancel = false, nil
 		m.actions, m.err = msg.actions, msg.err
 		m.refresh()
 		return nil, nil
@@ -71,12 +61,9 @@ func (m *reviewModel) update(msg tea.Msg) (tea.Cmd, transition) {
 		k := m.e.keys
 		switch {
 		case key.Matches(msg, k.Back):
-			if m.cancel != nil {
-				m.cancel()
-			}
-			m.running = false
+			m.work.stop()
 			return nil, goBack{}
-		case m.running:
+		case m.work.running():
 		case m.err != nil && key.Matches(msg, k.Retry):
 			return m.init(), nil
 		case key.Matches(msg, k.Enter):
@@ -121,10 +108,6 @@ func (m *reviewModel) refresh() {
 
 func (m *reviewModel) resume() tea.Cmd { return m.init() }
 
-func (m *reviewModel) busy() bool      { return false }
-func (m *reviewModel) pending() string { return "" }
-func (m *reviewModel) typing() bool    { return false }
-
 func (m *reviewModel) setSize(w, h int) {
 	m.w, m.h = w, h
 	m.vp.Width, m.vp.Height = w, max(1, h-2)
@@ -133,7 +116,7 @@ func (m *reviewModel) setSize(w, h int) {
 
 func (m *reviewModel) help() ([]key.Binding, [][]key.Binding) {
 	k := m.e.keys
-	if m.running {
+	if m.work.running() {
 		return []key.Binding{k.Back}, nil
 	}
 	if m.err != nil {
@@ -146,8 +129,8 @@ func (m *reviewModel) help() ([]key.Binding, [][]key.Binding) {
 func (m *reviewModel) view() string {
 	st := m.e.st
 	switch {
-	case m.running:
-		return m.spin.View() + " Working out what needs doing" + st.g.Ellipsis
+	case m.work.running():
+		return m.work.line(st)
 	case m.err != nil:
 		return wrap(st.fail(sentence(fmt.Sprintf("work out the actions: %v", m.err))), m.w, 2) + "\n  " + st.Subtle.Render("Press r to try again, esc to go back.")
 	}

@@ -31,9 +31,9 @@ func TestReviewScreen(t *testing.T) {
 		drive func(t *testing.T, m *model)
 	}{
 		{"loading", func(*testing.T, *model) {}},
-		{"actions", func(t *testing.T, m *model) { send(m, actionsMsg{id: rev(m).reqID, actions: testActions}) }},
+		{"actions", func(t *testing.T, m *model) { send(m, actionsMsg{id: rev(m).work.id, actions: testActions}) }},
 		{"failed", func(t *testing.T, m *model) {
-			send(m, actionsMsg{id: rev(m).reqID, err: errors.New("look up instance CPI_SAMPLE_INSTANCE: 401 Unauthorized")})
+			send(m, actionsMsg{id: rev(m).work.id, err: errors.New("look up instance CPI_SAMPLE_INSTANCE: 401 Unauthorized")})
 		}},
 	}
 	for _, tc := range cases {
@@ -57,7 +57,7 @@ func TestReview_EnterRunsOnlyWhenActionsAreKnown(t *testing.T) {
 	if m.screen() != screenReview {
 		t.Fatal("enter ran before the actions were shown")
 	}
-	send(m, actionsMsg{id: rev(m).reqID, actions: testActions})
+	send(m, actionsMsg{id: rev(m).work.id, actions: testActions})
 	if !strings.Contains(m.View(), "Create service key CPI_SAMPLE_INSTANCE-key") {
 		t.Fatal("actions not shown")
 	}

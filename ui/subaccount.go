@@ -50,9 +50,8 @@ type (
 // Home and End (move through the matches without closing the filter).
 // Esc clears the filter, a second Esc goes back.
 type subaccountModel struct {
-	e    *env
-	w, h int
-	spin spinner.Model
+	screenBase
+	e *env
 
 	list  list.Model
 	cols  *subDelegate // the list's delegate; the screen sets its column widths
@@ -61,9 +60,7 @@ type subaccountModel struct {
 	// it differs from the filter text a result is still on its way.
 	shown string
 
-	running string
-	reqID   uint64
-	cancel  context.CancelFunc
+	work    task
 	err     error
 	resolve string // ref from --subaccount, resolved without asking
 	prefer  string // ref the cursor starts on (demo default)
@@ -88,7 +85,7 @@ func newSubaccount(e *env) *subaccountModel {
 	// A blinking cursor would start a timer Cmd on every keystroke.
 	f.Cursor.SetMode(cursor.CursorStatic)
 	f.Blur()
-	return &subaccountModel{e: e, spin: e.newSpinner(), list: l, cols: d,
+	return &subaccountModel{e: e, work: newTask(e), list: l, cols: d,
 		resolve: e.opts.Prefill.Subaccount, prefer: e.opts.Prefill.DefaultSubaccount}
 }
 
@@ -113,9 +110,8 @@ func (m *subaccountModel) init() tea.Cmd {
 	if m.resolve != "" {
 		ref := m.resolve
 		m.resolve = "" // only once; coming back shows the list
-		m.start("Looking up subaccount " + ref)
-		id, flow, ctx := m.reqID, m.e.flow, m.ctx()
-		return tea.Batch(m.spin.Tick, func() tea.Msg {
+		flow := m.e.flow
+		return m.start("Looking up subaccount "+ref, func(ctx context.Context, id uint64) tea.Msg {
 			sub, err := flow.ResolveSubaccount(ctx, ref)
 			return subaccountResolvedMsg{id: id, sub: sub, err: err}
 		})
@@ -123,32 +119,16 @@ func (m *subaccountModel) init() tea.Cmd {
 	return m.load()
 }
 
-func (m *subaccountModel) ctx() context.Context {
-	ctx, cancel := context.WithCancel(m.e.ctx)
-	m.cancel = cancel
-	return ctx
-}
-
-func (m *subaccountModel) start(what string) {
-	m.stop()
-	m.running = what
+func (m *subaccountModel) start(what string, work func(ctx context.Context, id uint64) tea.Msg) tea.Cmd {
 	m.err = nil
-	m.reqID = m.e.newID()
+	return m.work.start(what, work)
 }
 
-func (m *subaccountModel) stop() {
-	if m.cancel != nil {
-		m.cancel()
-		m.cancel = nil
-	}
-	m.running = ""
-	m.reqID = 0
-}
+func (m *subaccountModel) stop() { m.work.stop() }
 
 func (m *subaccountModel) load() tea.Cmd {
-	m.start("Loading subaccounts")
-	id, flow, ctx := m.reqID, m.e.flow, m.ctx()
-	return tea.Batch(m.spin.Tick, func() tea.Msg {
+	flow := m.e.flow
+	return m.start("Loading subaccounts", func(ctx context.Context, id uint64) tea.Msg {
 		items, err := flow.Subaccounts(ctx)
 		return subaccountsLoadedMsg{id: id, items: items, err: err, prepared: prepareSubs(items)}
 	})
@@ -215,9 +195,9 @@ func (m *subaccountModel) toList(msg tea.Msg) tea.Cmd {
 func (m *subaccountModel) update(msg tea.Msg) (tea.Cmd, transition) {
 	switch msg := msg.(type) {
 	case spinner.TickMsg:
-		return tickSpinner(&m.spin, m.running != "", msg), nil
+		return m.work.tick(msg), nil
 	case subaccountResolvedMsg:
-		if msg.id != m.reqID {
+		if !m.work.owns(msg.id) {
 			return nil, nil
 		}
 		m.stop()
@@ -229,7 +209,7 @@ func (m *subaccountModel) update(msg tea.Msg) (tea.Cmd, transition) {
 		}
 		return nil, subaccountChosen{sub: msg.sub}
 	case subaccountsLoadedMsg:
-		if msg.id != m.reqID {
+		if !m.work.owns(msg.id) {
 			return nil, nil
 		}
 		m.stop()
@@ -264,7 +244,7 @@ func (m *subaccountModel) update(msg tea.Msg) (tea.Cmd, transition) {
 
 func (m *subaccountModel) key(msg tea.KeyMsg) (tea.Cmd, transition) {
 	k := m.e.keys
-	if m.running != "" {
+	if m.work.running() {
 		if key.Matches(msg, k.Back) { // a read: safe to abandon
 			m.stop()
 			return nil, goBack{}
@@ -335,9 +315,8 @@ func (m *subaccountModel) resume() tea.Cmd {
 	return nil
 }
 
-func (m *subaccountModel) busy() bool      { return false } // reads only: Esc abandons them
-func (m *subaccountModel) pending() string { return "" }
-func (m *subaccountModel) typing() bool    { return m.filtering() }
+func (m *subaccountModel) busy() bool   { return false } // reads only: Esc abandons them
+func (m *subaccountModel) typing() bool { return m.filtering() }
 
 // Layout: filter line, warning or blank, column heads, rows, counts.
 const subChrome = 5
@@ -351,7 +330,7 @@ func (m *subaccountModel) setSize(w, h int) {
 func (m *subaccountModel) help() ([]key.Binding, [][]key.Binding) {
 	k := m.e.keys
 	choose := withHelp(k.Enter, "enter", "choose")
-	if m.running != "" {
+	if m.work.running() {
 		return []key.Binding{k.Back}, nil
 	}
 	if m.err != nil && m.total == 0 {
@@ -369,8 +348,8 @@ func (m *subaccountModel) help() ([]key.Binding, [][]key.Binding) {
 func (m *subaccountModel) view() string {
 	st := m.e.st
 	var b strings.Builder
-	if m.running != "" {
-		b.WriteString(m.spin.View() + " " + m.running + st.g.Ellipsis + "\n")
+	if m.work.running() {
+		b.WriteString(m.work.line(st) + "\n")
 		if m.err != nil {
 			b.WriteString(wrap(st.warn(sentence(m.err.Error())), m.w, 2) + "\n")
 		}

@@ -26,7 +26,7 @@ func atSubaccounts(t *testing.T, m *model, items []steps.SubaccountInfo) {
 		t.Fatalf("screen %v, want subaccount", m.screen())
 	}
 	if items != nil {
-		send(m, subaccountsLoadedMsg{id: subs(m).reqID, items: items})
+		send(m, subaccountsLoadedMsg{id: subs(m).work.id, items: items})
 	}
 }
 
@@ -129,7 +129,7 @@ func TestSubaccountScreen(t *testing.T) {
 		}},
 		{"load_failed", nil, func(t *testing.T, m *model) {
 			atSubaccounts(t, m, nil)
-			send(m, subaccountsLoadedMsg{id: subs(m).reqID, err: errors.New("GET accounts/subaccount: 503 Service Unavailable")})
+			send(m, subaccountsLoadedMsg{id: subs(m).work.id, err: errors.New("GET accounts/subaccount: 503 Service Unavailable")})
 		}},
 	}
 	for _, tc := range cases {
@@ -395,8 +395,8 @@ func TestSubaccount_StaleLoadIgnored(t *testing.T) {
 	resize(m, 80, 24)
 	atSubaccounts(t, m, nil)
 	s := subs(m)
-	send(m, subaccountsLoadedMsg{id: s.reqID - 1, items: testSubs})
-	if s.total != 0 || len(s.list.Items()) != 0 || s.running == "" {
+	send(m, subaccountsLoadedMsg{id: s.work.id - 1, items: testSubs})
+	if s.total != 0 || len(s.list.Items()) != 0 || s.work.what == "" {
 		t.Fatal("a stale list was shown")
 	}
 }
@@ -406,11 +406,11 @@ func TestSubaccount_RetryAfterFailedLoad(t *testing.T) {
 	resize(m, 80, 24)
 	atSubaccounts(t, m, nil)
 	s := subs(m)
-	send(m, subaccountsLoadedMsg{id: s.reqID, err: errors.New("503")})
-	if send(m, runes("r")) == nil || s.running != "Loading subaccounts" {
-		t.Fatalf("r did not reload: running %q", s.running)
+	send(m, subaccountsLoadedMsg{id: s.work.id, err: errors.New("503")})
+	if send(m, runes("r")) == nil || s.work.what != "Loading subaccounts" {
+		t.Fatalf("r did not reload: running %q", s.work.what)
 	}
-	send(m, subaccountsLoadedMsg{id: s.reqID, items: testSubs})
+	send(m, subaccountsLoadedMsg{id: s.work.id, items: testSubs})
 	if len(shownNames(s)) != 3 || s.err != nil {
 		t.Fatalf("rows %q err %v", shownNames(s), s.err)
 	}
@@ -421,17 +421,17 @@ func TestSubaccount_FlagResolvesWithoutList(t *testing.T) {
 	resize(m, 80, 24)
 	m.apply(loggedIn{acct: testAccount})
 	s := subs(m)
-	if !strings.Contains(s.running, "CPI QA") {
-		t.Fatalf("running %q, want a lookup of CPI QA", s.running)
+	if !strings.Contains(s.work.what, "CPI QA") {
+		t.Fatalf("running %q, want a lookup of CPI QA", s.work.what)
 	}
-	send(m, subaccountResolvedMsg{id: s.reqID, sub: subQA})
+	send(m, subaccountResolvedMsg{id: s.work.id, sub: subQA})
 	if m.screen() != screenCheck || m.c.sub.ID != subQA.ID {
 		t.Fatalf("screen %v, sub %q", m.screen(), m.c.sub.Name)
 	}
 	// Coming back shows the list instead of resolving again.
 	send(m, esc)
-	if m.screen() != screenSubaccount || subs(m).running != "Loading subaccounts" {
-		t.Fatalf("back: screen %v running %q", m.screen(), subs(m).running)
+	if m.screen() != screenSubaccount || subs(m).work.what != "Loading subaccounts" {
+		t.Fatalf("back: screen %v running %q", m.screen(), subs(m).work.what)
 	}
 }
 
@@ -440,8 +440,8 @@ func TestSubaccount_UnknownFlagFallsBackToList(t *testing.T) {
 	resize(m, 80, 24)
 	m.apply(loggedIn{acct: testAccount})
 	s := subs(m)
-	send(m, subaccountResolvedMsg{id: s.reqID, err: errors.New(`no subaccount "nope"`)})
-	send(m, subaccountsLoadedMsg{id: s.reqID, items: testSubs})
+	send(m, subaccountResolvedMsg{id: s.work.id, err: errors.New(`no subaccount "nope"`)})
+	send(m, subaccountsLoadedMsg{id: s.work.id, items: testSubs})
 	if m.screen() != screenSubaccount || s.total != 3 || !strings.Contains(m.View(), `No subaccount "nope"`) {
 		t.Fatalf("want the list with the reason:\n%s", m.View())
 	}

@@ -33,10 +33,9 @@ const (
 
 // whereModel is screen 5: runtime, then Cloud Foundry org and space.
 type whereModel struct {
+	screenBase
 	e      *env
-	w, h   int
 	report *steps.CheckReport
-	spin   spinner.Model
 
 	runtime picker
 	orgs    picker
@@ -45,10 +44,8 @@ type whereModel struct {
 	spList  []steps.Space
 	focus   int
 
-	running string
-	reqID   uint64
-	cancel  context.CancelFunc
-	err     error
+	work task
+	err  error
 
 	// From headless flags: chosen without asking (once).
 	autoRuntime, autoOrg, autoSpace bool
@@ -57,7 +54,7 @@ type whereModel struct {
 
 func newWhere(e *env, report *steps.CheckReport) *whereModel {
 	p := e.opts.Prefill
-	m := &whereModel{e: e, report: report, spin: e.newSpinner(),
+	m := &whereModel{e: e, report: report, work: newTask(e),
 		prefOrg: p.Org, prefSpace: p.Space,
 		autoRuntime: p.Runtime != "", autoOrg: p.Org != "", autoSpace: p.Space != ""}
 	cfNote := "default"
@@ -104,9 +101,8 @@ func (m *whereModel) chooseRuntime() (tea.Cmd, transition) {
 		m.err = fmt.Errorf("this subaccount has no Cloud Foundry environment: enable it in the BTP cockpit (subaccount overview, Enable Cloud Foundry) and run cpikey again, or choose Other")
 		return nil, nil
 	}
-	m.start("Loading Cloud Foundry orgs")
-	id, flow, ctx, cf := m.reqID, m.e.flow, m.ctx(), m.report.CF
-	return tea.Batch(m.spin.Tick, func() tea.Msg {
+	flow, cf := m.e.flow, m.report.CF
+	return m.start("Loading Cloud Foundry orgs", func(ctx context.Context, id uint64) tea.Msg {
 		orgs, err := flow.Orgs(ctx, cf)
 		return orgsLoadedMsg{id: id, orgs: orgs, err: err}
 	}), nil
@@ -117,9 +113,8 @@ func (m *whereModel) chooseOrg() tea.Cmd {
 		return nil
 	}
 	org := m.orgList[m.orgs.cursor]
-	m.start("Loading spaces of " + org.Name)
-	id, flow, ctx := m.reqID, m.e.flow, m.ctx()
-	return tea.Batch(m.spin.Tick, func() tea.Msg {
+	flow := m.e.flow
+	return m.start("Loading spaces of "+org.Name, func(ctx context.Context, id uint64) tea.Msg {
 		sp, err := flow.Spaces(ctx, org.ID)
 		return spacesLoadedMsg{id: id, spaces: sp, err: err}
 	})
@@ -129,32 +124,19 @@ func (m *whereModel) chosen() transition {
 	return whereChosen{runtime: steps.RuntimeCF, org: m.orgList[m.orgs.cursor], space: m.spList[m.spaces.cursor]}
 }
 
-func (m *whereModel) ctx() context.Context {
-	ctx, cancel := context.WithCancel(m.e.ctx)
-	m.cancel = cancel
-	return ctx
+func (m *whereModel) start(what string, work func(ctx context.Context, id uint64) tea.Msg) tea.Cmd {
+	m.err = nil
+	return m.work.start(what, work)
 }
 
-func (m *whereModel) start(what string) {
-	m.stop()
-	m.running, m.err = what, nil
-	m.reqID = m.e.newID()
-}
-
-func (m *whereModel) stop() {
-	if m.cancel != nil {
-		m.cancel()
-		m.cancel = nil
-	}
-	m.running, m.reqID = "", 0
-}
+func (m *whereModel) stop() { m.work.stop() }
 
 func (m *whereModel) update(msg tea.Msg) (tea.Cmd, transition) {
 	switch msg := msg.(type) {
 	case spinner.TickMsg:
-		return tickSpinner(&m.spin, m.running != "", msg), nil
+		return m.work.tick(msg), nil
 	case orgsLoadedMsg:
-		if msg.id != m.reqID {
+		if !m.work.owns(msg.id) {
 			return nil, nil
 		}
 		m.stop()
@@ -188,7 +170,7 @@ func (m *whereModel) update(msg tea.Msg) (tea.Cmd, transition) {
 		}
 		return nil, nil
 	case spacesLoadedMsg:
-		if msg.id != m.reqID {
+		if !m.work.owns(msg.id) {
 			return nil, nil
 		}
 		m.stop()
@@ -229,7 +211,7 @@ func (m *whereModel) update(msg tea.Msg) (tea.Cmd, transition) {
 
 func (m *whereModel) key(msg tea.KeyMsg) (tea.Cmd, transition) {
 	k := m.e.keys
-	if m.running != "" {
+	if m.work.running() {
 		if key.Matches(msg, k.Back) { // reads only: abandon
 			m.stop()
 		}
@@ -287,10 +269,6 @@ func (m *whereModel) resume() tea.Cmd {
 	return nil
 }
 
-func (m *whereModel) busy() bool      { return false }
-func (m *whereModel) pending() string { return "" }
-func (m *whereModel) typing() bool    { return false }
-
 // listHeight gives org and space pickers what is left of the screen.
 func (m *whereModel) listHeight() int { return max(2, (m.h-9)/2) }
 
@@ -302,7 +280,7 @@ func (m *whereModel) setSize(w, h int) {
 
 func (m *whereModel) help() ([]key.Binding, [][]key.Binding) {
 	k := m.e.keys
-	if m.running != "" {
+	if m.work.running() {
 		return []key.Binding{withHelp(k.Back, "esc", "stop")}, nil
 	}
 	choose := withHelp(k.Enter, "enter", "choose")
@@ -317,7 +295,7 @@ func (m *whereModel) view() string {
 	st := m.e.st
 	var b strings.Builder
 	section := func(f int, title, done string) {
-		b.WriteString(st.cursor(m.focus == f && m.running == "") + " " + st.Label.Render(title))
+		b.WriteString(st.cursor(m.focus == f && !m.work.running()) + " " + st.Label.Render(title))
 		if done != "" && m.focus > f {
 			b.WriteString("  " + st.ok(done))
 		}
@@ -325,7 +303,7 @@ func (m *whereModel) view() string {
 	}
 	section(focusRuntime, "Runtime", m.runtime.items[m.runtime.cursor].label)
 	if m.focus == focusRuntime {
-		b.WriteString(indent(m.runtime.view(st, m.w-4, m.running == ""), 4) + "\n")
+		b.WriteString(indent(m.runtime.view(st, m.w-4, !m.work.running()), 4) + "\n")
 	}
 	if m.focus >= focusOrg {
 		b.WriteString("\n")
@@ -335,18 +313,18 @@ func (m *whereModel) view() string {
 		}
 		section(focusOrg, "Cloud Foundry org", org)
 		if m.focus == focusOrg {
-			b.WriteString(indent(m.orgs.view(st, m.w-4, m.running == ""), 4) + "\n")
+			b.WriteString(indent(m.orgs.view(st, m.w-4, !m.work.running()), 4) + "\n")
 		}
 	}
 	if m.focus >= focusSpace {
 		b.WriteString("\n")
 		section(focusSpace, "Space", "")
-		b.WriteString(indent(m.spaces.view(st, m.w-4, m.running == ""), 4) + "\n")
+		b.WriteString(indent(m.spaces.view(st, m.w-4, !m.work.running()), 4) + "\n")
 	}
 	b.WriteString("\n")
 	switch {
-	case m.running != "":
-		b.WriteString(m.spin.View() + " " + m.running + st.g.Ellipsis + "\n")
+	case m.work.running():
+		b.WriteString(m.work.line(st) + "\n")
 	case m.err != nil:
 		b.WriteString(wrap(st.fail(sentence(m.err.Error())), m.w, 2) + "\n")
 	}

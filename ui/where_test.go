@@ -30,13 +30,13 @@ func TestWhereScreen(t *testing.T) {
 		{"loading_orgs", reportReady(), func(t *testing.T, m *model) { send(m, enter) }},
 		{"org", reportReady(), func(t *testing.T, m *model) {
 			send(m, enter)
-			send(m, orgsLoadedMsg{id: wh(m).reqID, orgs: testOrgs})
+			send(m, orgsLoadedMsg{id: wh(m).work.id, orgs: testOrgs})
 		}},
 		{"space_dev_preselected", reportReady(), func(t *testing.T, m *model) {
 			send(m, enter)
-			send(m, orgsLoadedMsg{id: wh(m).reqID, orgs: testOrgs})
+			send(m, orgsLoadedMsg{id: wh(m).work.id, orgs: testOrgs})
 			send(m, enter)
-			send(m, spacesLoadedMsg{id: wh(m).reqID, spaces: testSpaces})
+			send(m, spacesLoadedMsg{id: wh(m).work.id, spaces: testSpaces})
 		}},
 		{"no_cloud_foundry", noCF, func(t *testing.T, m *model) { send(m, enter) }},
 	}
@@ -58,9 +58,9 @@ func TestWhere_DevPreselectedAndChosen(t *testing.T) {
 	resize(m, 80, 24)
 	atWhere(t, m, reportReady())
 	send(m, enter)
-	send(m, orgsLoadedMsg{id: wh(m).reqID, orgs: testOrgs})
+	send(m, orgsLoadedMsg{id: wh(m).work.id, orgs: testOrgs})
 	send(m, enter)
-	send(m, spacesLoadedMsg{id: wh(m).reqID, spaces: testSpaces})
+	send(m, spacesLoadedMsg{id: wh(m).work.id, spaces: testSpaces})
 	if got := wh(m).spList[wh(m).spaces.cursor].Name; got != "dev" {
 		t.Fatalf("preselected space %q, want dev", got)
 	}
@@ -89,7 +89,7 @@ func TestWhere_EscStepsBackWithinScreen(t *testing.T) {
 	resize(m, 80, 24)
 	atWhere(t, m, reportReady())
 	send(m, enter)
-	send(m, orgsLoadedMsg{id: wh(m).reqID, orgs: testOrgs})
+	send(m, orgsLoadedMsg{id: wh(m).work.id, orgs: testOrgs})
 	send(m, esc)
 	if m.screen() != screenWhere || wh(m).focus != focusRuntime {
 		t.Fatal("esc on the org picker did not return to the runtime")
@@ -107,14 +107,14 @@ func TestWhere_FlagsChooseWithoutAsking(t *testing.T) {
 	resize(m, 80, 24)
 	atCheck(t, m, subQA, reportReady())
 	send(m, enter)
-	if wh(m).running == "" {
+	if wh(m).work.what == "" {
 		t.Fatal("--runtime did not load orgs right away")
 	}
-	send(m, orgsLoadedMsg{id: wh(m).reqID, orgs: testOrgs})
-	if !strings.HasPrefix(wh(m).running, "Loading spaces") {
+	send(m, orgsLoadedMsg{id: wh(m).work.id, orgs: testOrgs})
+	if !strings.HasPrefix(wh(m).work.what, "Loading spaces") {
 		t.Fatal("--org did not pick the org")
 	}
-	send(m, spacesLoadedMsg{id: wh(m).reqID, spaces: testSpaces})
+	send(m, spacesLoadedMsg{id: wh(m).work.id, spaces: testSpaces})
 	if m.screen() != screenForm || m.c.where.space.Name != "prod" {
 		t.Fatalf("--space: screen %v space %q", m.screen(), m.c.where.space.Name)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/cpikey/cpikey/adapters/browser"
 	"github.com/cpikey/cpikey/adapters/clipboard"
+	"github.com/cpikey/cpikey/btp/itrt"
 	"github.com/cpikey/cpikey/headless"
 	"github.com/cpikey/cpikey/profiles"
 	"github.com/cpikey/cpikey/steps"
@@ -229,7 +231,7 @@ func checkCombinations(o *setupOptions) error {
 		return errors.New("--show-secret needs --json")
 	case o.Runtime != steps.RuntimeCF && o.Runtime != steps.RuntimeOther:
 		return fmt.Errorf("--runtime must be cf or other, not %q", o.Runtime)
-	case o.Plan != "integration-flow" && o.Plan != "api":
+	case !slices.Contains(itrt.Plans, o.Plan):
 		return fmt.Errorf("--plan must be integration-flow or api, not %q", o.Plan)
 	}
 	return nil

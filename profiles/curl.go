@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
+
+	"github.com/cpikey/cpikey/btp/itrt"
 )
 
 // writeCurl renders a POSIX sh script: get a token with the client
@@ -56,7 +58,7 @@ fi
 
 // curlEndpoint is the default path the snippet calls, with a comment.
 func curlEndpoint(p Profile) (path, note string) {
-	if p.Plan == "api" {
+	if p.Plan == itrt.PlanAPI {
 		if slices.Contains(p.Roles, "MonitoringDataRead") {
 			return "/api/v1/MessageProcessingLogs?$top=1&$format=json",
 				"OData API call; reading message processing logs needs the role MonitoringDataRead."

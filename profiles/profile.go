@@ -10,6 +10,7 @@
 package profiles
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -77,19 +78,19 @@ func FromResult(r *steps.Result, t steps.Target, now time.Time) Profile {
 	}
 	p := Profile{
 		Subaccount: Subaccount{
-			ID:        or(r.Subaccount.ID, t.Subaccount.ID),
-			Name:      or(r.Subaccount.Name, t.Subaccount.Name),
-			Subdomain: or(r.Subaccount.Subdomain, t.Subaccount.Subdomain),
-			Region:    or(r.Subaccount.Region, t.Subaccount.Region),
+			ID:        cmp.Or(r.Subaccount.ID, t.Subaccount.ID),
+			Name:      cmp.Or(r.Subaccount.Name, t.Subaccount.Name),
+			Subdomain: cmp.Or(r.Subaccount.Subdomain, t.Subaccount.Subdomain),
+			Region:    cmp.Or(r.Subaccount.Region, t.Subaccount.Region),
 		},
-		Runtime:   steps.Runtime(or(string(r.Runtime), string(t.Runtime))),
-		Org:       or(r.Org, t.OrgName),
+		Runtime:   steps.Runtime(cmp.Or(string(r.Runtime), string(t.Runtime))),
+		Org:       cmp.Or(r.Org, t.OrgName),
 		OrgID:     t.OrgID,
-		Space:     or(r.Space, t.Space),
+		Space:     cmp.Or(r.Space, t.Space),
 		SpaceID:   t.SpaceID,
-		Plan:      or(r.Plan, t.Plan),
-		Instance:  Ref{Name: or(r.Instance.Name, t.Instance), ID: r.Instance.ID, Reused: r.Instance.Reused},
-		Key:       Ref{Name: or(r.Key.Name, t.Key), ID: r.Key.ID, Reused: r.Key.Reused},
+		Plan:      cmp.Or(r.Plan, t.Plan),
+		Instance:  Ref{Name: cmp.Or(r.Instance.Name, t.Instance), ID: r.Instance.ID, Reused: r.Instance.Reused},
+		Key:       Ref{Name: cmp.Or(r.Key.Name, t.Key), ID: r.Key.ID, Reused: r.Key.Reused},
 		ClientID:  r.Credentials.ClientID,
 		TokenURL:  r.Credentials.TokenURL,
 		URL:       r.Credentials.URL,
@@ -101,13 +102,6 @@ func FromResult(r *steps.Result, t steps.Target, now time.Time) Profile {
 	}
 	p.Name = DefaultName(p.Subaccount.Subdomain, p.Instance.Name, p.Key.Name)
 	return p
-}
-
-func or(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // MaxNameLen bounds a profile name.

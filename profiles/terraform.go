@@ -2,10 +2,13 @@ package profiles
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
+	"github.com/cpikey/cpikey/btp/itrt"
 	"github.com/cpikey/cpikey/steps"
 )
 
@@ -33,7 +36,7 @@ func writeTerraform(w io.Writer, p Profile) error {
 	if plan == "" {
 		plan = steps.DefaultPlan
 	}
-	if plan != "integration-flow" && plan != "api" {
+	if !slices.Contains(itrt.Plans, plan) {
 		return fmt.Errorf("export terraform: unsupported plan %q (want integration-flow or api)", plan)
 	}
 	var b bytes.Buffer
@@ -74,7 +77,7 @@ func writeTerraform(w io.Writer, p Profile) error {
 	if cf {
 		variable(&b, "cf_api_url", "Cloud Foundry API URL; null means CF_API_URL or the cf CLI login", p.CFAPIURL)
 		variable(&b, "cf_org", "Cloud Foundry org of the subaccount", p.Org)
-		variable(&b, "cf_space", "Cloud Foundry space of the instance", or(p.Space, steps.DefaultSpace))
+		variable(&b, "cf_space", "Cloud Foundry space of the instance", cmp.Or(p.Space, steps.DefaultSpace))
 	}
 
 	b.WriteString("\nprovider \"btp\" {\n  globalaccount = var.globalaccount\n}\n")
@@ -85,7 +88,7 @@ func writeTerraform(w io.Writer, p Profile) error {
 	// Entitlements: both plans, like the wizard. it-rt plans are elastic
 	// (no numeric quota), so there is no amount.
 	entitlements := []string{}
-	for _, pl := range []string{"integration-flow", "api"} {
+	for _, pl := range itrt.Plans {
 		name := "it_rt_" + strings.ReplaceAll(pl, "-", "_")
 		entitlements = append(entitlements, "btp_subaccount_entitlement."+name)
 		fmt.Fprintf(&b, "\nresource \"btp_subaccount_entitlement\" %s {\n", q(name))
@@ -96,8 +99,8 @@ func writeTerraform(w io.Writer, p Profile) error {
 	}
 	dependsOn := "[" + strings.Join(entitlements, ", ") + "]"
 
-	instName := or(p.Instance.Name, steps.DefaultInstance)
-	keyName := or(p.Key.Name, steps.DefaultKeyName(instName))
+	instName := cmp.Or(p.Instance.Name, steps.DefaultInstance)
+	keyName := cmp.Or(p.Key.Name, steps.DefaultKeyName(instName))
 	var imports []tfImport
 	if cf {
 		b.WriteString(`
@@ -235,11 +238,11 @@ func reusedNote(b *bytes.Buffer, r Ref) {
 
 // instanceParams writes the broker parameters cpikey sends (it-rt.md §2.2).
 func instanceParams(b *bytes.Buffer, plan string, roles []string) {
-	if len(roles) == 0 && plan == "integration-flow" {
+	if len(roles) == 0 && plan == itrt.PlanIntegrationFlow {
 		roles = []string{steps.DefaultRole}
 	}
 	validity := 3600
-	if plan == "api" {
+	if plan == itrt.PlanAPI {
 		validity = 43200
 	}
 	quoted := make([]string, len(roles))

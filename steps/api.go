@@ -5,6 +5,8 @@ package steps
 
 import (
 	"time"
+
+	"github.com/cpikey/cpikey/btp/itrt"
 )
 
 // Step names one stage of the flow; the UI shows them as a checklist.
@@ -69,10 +71,10 @@ const (
 // Defaults from the procedure consultants are given today.
 const (
 	DefaultSpace    = "dev"
-	DefaultPlan     = "integration-flow"
+	DefaultPlan     = itrt.PlanIntegrationFlow
 	DefaultInstance = "CPI_SAMPLE_INSTANCE"
-	DefaultRole     = "ESBMessaging.send"
-	ServiceName     = "it-rt"
+	DefaultRole     = itrt.RoleSend
+	ServiceName     = itrt.Service
 	KeychainService = "cpikey"
 )
 

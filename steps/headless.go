@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/cpikey/cpikey/btp/itrt"
 )
 
 // HeadlessInput is everything `cpikey --yes` takes from flags and the
@@ -54,7 +56,7 @@ func (in *HeadlessInput) Normalize() error {
 		}
 	}
 	if len(in.Roles) == 0 {
-		if in.Plan == "api" {
+		if in.Plan == itrt.PlanAPI {
 			return usagef("--roles is required with --plan api: name at least one role of the api plan, e.g. --roles MonitoringDataRead")
 		}
 		in.Roles = []string{DefaultRole}

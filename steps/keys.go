@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -88,6 +89,6 @@ func (f *Flow) deleteKeySM(ctx context.Context, t Target, keyID string) error {
 		case b.State() == cliserver.StateFailed:
 			return pollResult{}, &BrokerError{What: "Deleting service key " + t.Key, Text: "failed"}
 		}
-		return pollResult{State: firstNonEmpty(b.State(), cliserver.StateInProgress)}, nil
+		return pollResult{State: cmp.Or(b.State(), cliserver.StateInProgress)}, nil
 	})
 }

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -55,7 +56,7 @@ func (f *Flow) Locate(ctx context.Context, t *Target, cfAPIURL string) error {
 		if e == nil {
 			return fmt.Errorf("subaccount %s has no Cloud Foundry environment (any more): the key's instance cannot be reached", t.Subaccount.Name)
 		}
-		env.APIURL = firstNonEmpty(env.APIURL, e.APIEndpoint)
+		env.APIURL = cmp.Or(env.APIURL, e.APIEndpoint)
 		if env.OrgID == "" && (env.OrgName == "" || strings.EqualFold(env.OrgName, e.OrgName)) {
 			env.OrgID, env.OrgName = e.OrgID, e.OrgName
 		}
@@ -74,7 +75,7 @@ func (f *Flow) Locate(ctx context.Context, t *Target, cfAPIURL string) error {
 	f.mu.Lock()
 	f.envs[t.Subaccount.ID] = env
 	f.mu.Unlock()
-	t.OrgID, t.OrgName = env.OrgID, firstNonEmpty(t.OrgName, env.OrgName)
+	t.OrgID, t.OrgName = env.OrgID, cmp.Or(t.OrgName, env.OrgName)
 	if t.SpaceID == "" {
 		s, err := c.GetSpaceByName(ctx, t.OrgID, t.Space)
 		if err != nil {

@@ -1,10 +1,12 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/cpikey/cpikey/adapters/keychain"
@@ -44,7 +46,7 @@ type FailedInstanceError struct {
 
 func (e *FailedInstanceError) Error() string {
 	return fmt.Sprintf("instance %q exists but its creation failed: %s. Recreate it (the wizard offers this; or delete it in the cockpit and rerun), or choose another --instance name",
-		e.Name, firstNonEmpty(e.Reason, "no reason given"))
+		e.Name, cmp.Or(e.Reason, "no reason given"))
 }
 
 // BrokerError: the it-rt service broker refused to provision or bind.
@@ -197,7 +199,7 @@ func (f *Flow) verify(ctx context.Context, t Target, res *Result) {
 		return
 	}
 	res.Scopes = info.Scopes
-	wantSend := t.Plan == itrt.PlanIntegrationFlow && contains(t.Roles, DefaultRole)
+	wantSend := t.Plan == itrt.PlanIntegrationFlow && slices.Contains(t.Roles, DefaultRole)
 	if wantSend && !info.HasScopeSuffix("."+DefaultRole) {
 		err := fmt.Errorf("the token has no scope ending in .%s (scopes: %s); check the instance's roles", DefaultRole, strings.Join(info.Scopes, " "))
 		res.VerifyErr = err
@@ -228,13 +230,4 @@ func (f *Flow) SaveSecret(ctx context.Context, r *Result) error {
 	r.Keychain, r.KeychainErr = &KeychainRef{Service: KeychainService, Account: account}, nil
 	f.report(Event{Step: StepKeychain, Kind: EventDone, Message: fmt.Sprintf("Client secret saved in the OS keychain (service %q, account %q)", KeychainService, account)})
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

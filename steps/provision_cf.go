@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -187,7 +188,7 @@ func (f *Flow) cfJob(ctx context.Context, c *cf.Client, step Step, what, jobURL 
 	if err != nil {
 		var failed *cf.JobFailedError
 		if errors.As(err, &failed) {
-			return nil, &BrokerError{What: what, Text: firstNonEmpty(failed.Detail(), err.Error()), Err: err}
+			return nil, &BrokerError{What: what, Text: cmp.Or(failed.Detail(), err.Error()), Err: err}
 		}
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
 			return nil, &TimeoutError{What: what, After: f.timeout(), State: lastState}
@@ -244,7 +245,7 @@ func (f *Flow) cfWaitLastOp(ctx context.Context, step Step, what, failing string
 		case cf.StateSucceeded:
 			return pollResult{Done: true}, nil
 		case cf.StateFailed:
-			return pollResult{}, &BrokerError{What: failing, Text: firstNonEmpty(op.Description, "failed")}
+			return pollResult{}, &BrokerError{What: failing, Text: cmp.Or(op.Description, "failed")}
 		}
 		return pollResult{State: op.State}, nil
 	})

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -114,7 +115,7 @@ func (f *Flow) FindExistingSession() (*ExistingSession, bool) {
 	f.mu.Lock()
 	f.existing = cs
 	f.mu.Unlock()
-	return &ExistingSession{GlobalAccount: cs.Subdomain, User: firstNonEmpty(cs.Mail, cs.User), ServerURL: cs.ServerURL}, true
+	return &ExistingSession{GlobalAccount: cs.Subdomain, User: cmp.Or(cs.Mail, cs.User), ServerURL: cs.ServerURL}, true
 }
 
 // UseExistingSession logs in with the btp CLI session found by
@@ -131,7 +132,7 @@ func (f *Flow) UseExistingSession(ctx context.Context) (*Account, error) {
 		cs = f.existing
 		f.mu.Unlock()
 	}
-	f.report(Event{Step: StepLogin, Kind: EventStarted, Message: "Using the btp CLI session of " + firstNonEmpty(cs.Mail, cs.User)})
+	f.report(Event{Step: StepLogin, Kind: EventStarted, Message: "Using the btp CLI session of " + cmp.Or(cs.Mail, cs.User)})
 	server := cs.ServerURL
 	if server == "" {
 		server = f.cfg.CLIServerURL
@@ -146,7 +147,7 @@ func (f *Flow) UseExistingSession(ctx context.Context) (*Account, error) {
 	}
 	f.mu.Lock()
 	f.cli = cli
-	f.login = LoginInput{GlobalAccount: sess.Subdomain, User: firstNonEmpty(sess.Mail, sess.User), IdP: sess.CustomIdP}
+	f.login = LoginInput{GlobalAccount: sess.Subdomain, User: cmp.Or(sess.Mail, sess.User), IdP: sess.CustomIdP}
 	f.mu.Unlock()
 	acc, err := f.afterLogin(ctx, sess)
 	if err != nil && cliserver.IsUnauthorized(err) {
@@ -180,7 +181,7 @@ func (f *Flow) WaitSSO(ctx context.Context, l *SSOLogin) (*Account, error) {
 	}
 	f.mu.Lock()
 	f.cli = l.cli
-	f.login = LoginInput{GlobalAccount: l.globalAccount, User: firstNonEmpty(sess.Mail, sess.User), IdP: l.idp}
+	f.login = LoginInput{GlobalAccount: l.globalAccount, User: cmp.Or(sess.Mail, sess.User), IdP: l.idp}
 	f.existing = nil
 	f.mu.Unlock()
 	return f.afterLogin(ctx, sess)
@@ -194,8 +195,8 @@ func (f *Flow) afterLogin(ctx context.Context, sess *cliserver.Session) (*Accoun
 	if err != nil {
 		return nil, f.fail(StepLogin, err)
 	}
-	acc := &Account{User: firstNonEmpty(sess.Mail, sess.User), GlobalAccountID: ga.GUID,
-		GlobalAccountName: ga.DisplayName, GlobalAccountSubdomain: firstNonEmpty(ga.Subdomain, sess.Subdomain)}
+	acc := &Account{User: cmp.Or(sess.Mail, sess.User), GlobalAccountID: ga.GUID,
+		GlobalAccountName: ga.DisplayName, GlobalAccountSubdomain: cmp.Or(ga.Subdomain, sess.Subdomain)}
 	f.mu.Lock()
 	f.ga, f.account = ga, acc
 	f.mu.Unlock()
@@ -389,15 +390,6 @@ func (f *Flow) spaceByName(ctx context.Context, api, orgID, name string) (space 
 func (f *Flow) fail(step Step, err error) error {
 	f.report(Event{Step: step, Kind: EventFailed, Message: err.Error(), Err: err})
 	return err
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, x := range s {
-		if x != "" {
-			return x
-		}
-	}
-	return ""
 }
 
 // timeout returns the provisioning timeout.

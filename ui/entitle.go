@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -131,7 +132,7 @@ func (m *entitleModel) view() string {
 	case m.work.running():
 		what, extra := "Assigning", []string{}
 		if m.last != nil {
-			what = firstNonEmpty(m.last.Message, what)
+			what = cmp.Or(m.last.Message, what)
 			if m.last.State != "" {
 				extra = append(extra, m.last.State)
 			}

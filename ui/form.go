@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/cpikey/cpikey/btp/itrt"
 	"github.com/cpikey/cpikey/steps"
 )
 
@@ -35,7 +37,7 @@ const (
 	formFields
 )
 
-const planAPI = "api"
+const planAPI = itrt.PlanAPI
 
 // formModel is screen 6: plan, instance name, roles, key name.
 type formModel struct {
@@ -74,9 +76,9 @@ func newForm(e *env, base steps.Target) *formModel {
 		m.plan.cursor = 1
 	}
 	m.instance = newInput(steps.DefaultInstance, 64) // longer than allowed, so the reason shows
-	m.instance.SetValue(firstNonEmpty(p.Instance, steps.DefaultInstance))
+	m.instance.SetValue(cmp.Or(p.Instance, steps.DefaultInstance))
 	m.key = newInput("", 64)
-	m.key.SetValue(firstNonEmpty(p.Key, steps.DefaultKeyName(m.instance.Value())))
+	m.key.SetValue(cmp.Or(p.Key, steps.DefaultKeyName(m.instance.Value())))
 	m.keyEdited = p.Key != ""
 	m.flowRoles = newInput(steps.DefaultRole, 256)
 	m.flowRoles.SetValue(steps.DefaultRole)

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -79,7 +80,7 @@ func newLogin(e *env) *loginModel {
 	p := e.opts.Prefill
 	m := &loginModel{e: e, idp: p.IdP, work: newTask(e)}
 	m.ga = newInput("e.g. acme-global", 64)
-	m.ga.SetValue(firstNonEmpty(p.GlobalAccount, e.opts.LastGlobalAccount))
+	m.ga.SetValue(cmp.Or(p.GlobalAccount, e.opts.LastGlobalAccount))
 	m.user = newInput("e.g. name@company.com", 128)
 	m.pass = newInput("", 256)
 	m.pass.EchoMode = textinput.EchoPassword
@@ -117,15 +118,6 @@ func newInput(placeholder string, limit int) textinput.Model {
 	t.Placeholder = placeholder
 	t.CharLimit = limit
 	return t
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, x := range s {
-		if x != "" {
-			return x
-		}
-	}
-	return ""
 }
 
 func (m *loginModel) buildMethods() {

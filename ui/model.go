@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -152,7 +154,7 @@ func (m *model) apply(t transition) tea.Cmd {
 	case subaccountChosen:
 		m.c.sub = t.sub
 		m.c.recheck = false
-		return m.push(newCheck(m.e, t.sub, firstNonEmpty(m.e.opts.Prefill.Plan, steps.DefaultPlan), m.runtime()))
+		return m.push(newCheck(m.e, t.sub, cmp.Or(m.e.opts.Prefill.Plan, steps.DefaultPlan), m.runtime()))
 	case checked:
 		m.c.report = t.report
 		if len(t.report.MissingPlans) > 0 {
@@ -205,7 +207,7 @@ func (m *model) runtime() steps.Runtime {
 // planEntitled says whether plan is entitled: found so by the last check,
 // assigned in this session, or not looked at (Provision will tell).
 func (m *model) planEntitled(plan string) bool {
-	if m.c.report == nil || contains(m.c.entitled, plan) {
+	if m.c.report == nil || slices.Contains(m.c.entitled, plan) {
 		return true
 	}
 	for _, p := range m.c.report.Plans {
@@ -214,15 +216,6 @@ func (m *model) planEntitled(plan string) bool {
 		}
 	}
 	return true
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (m *model) baseTarget() steps.Target {

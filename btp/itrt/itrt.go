@@ -6,6 +6,7 @@ package itrt
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -18,6 +19,10 @@ const (
 	PlanIntegrationFlow = "integration-flow"
 	PlanAPI             = "api"
 )
+
+// RoleSend is the role an integration-flow key needs to call iFlows over
+// HTTPS (the procedure's default).
+const RoleSend = "ESBMessaging.send"
 
 // Plans lists both plans in the order the wizard shows them.
 var Plans = []string{PlanIntegrationFlow, PlanAPI}
@@ -48,14 +53,7 @@ var APIRoles = []string{
 }
 
 // IsAPIRole reports whether r is a valid role of plan api.
-func IsAPIRole(r string) bool {
-	for _, x := range APIRoles {
-		if x == r {
-			return true
-		}
-	}
-	return false
-}
+func IsAPIRole(r string) bool { return slices.Contains(APIRoles, r) }
 
 // ValidateName checks an instance or key name against SAP's rule.
 func ValidateName(name string) error {

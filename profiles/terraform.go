@@ -236,7 +236,7 @@ func reusedNote(b *bytes.Buffer, r Ref) {
 	}
 }
 
-// instanceParams writes the broker parameters cpikey sends (it-rt.md §2.2).
+// instanceParams writes the broker parameters cpikey sends (docs/protocol/it-rt.md §2.2).
 func instanceParams(b *bytes.Buffer, plan string, roles []string) {
 	if len(roles) == 0 && plan == itrt.PlanIntegrationFlow {
 		roles = []string{steps.DefaultRole}

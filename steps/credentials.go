@@ -24,7 +24,7 @@ func (e *CertificateKeyError) Error() string {
 func (e *CertificateKeyError) Is(target error) bool { return target == ErrCertificateKey }
 
 // ParseCredentials extracts clientid, clientsecret, tokenurl and url from a
-// service key. It accepts the shapes seen in the wild (it-rt.md §4.1):
+// service key. It accepts the shapes seen in the wild (docs/protocol/it-rt.md §4.1):
 // {"credentials":{"oauth":{...}}}, {"oauth":{...}} and the fields at the top
 // level. A certificate key yields *CertificateKeyError instead of an empty
 // secret. Errors never include field values.

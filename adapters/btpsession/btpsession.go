@@ -154,7 +154,7 @@ func Find(configPath string) (*Found, error) {
 	}
 	// The IdP is not documented in config.json: an explicit field wins;
 	// otherwise a non-default issuer is the custom IdP, as with ID-token
-	// logins (§2.4).
+	// logins (docs/protocol/btp-cli-server.md §2.4).
 	switch iss := cfg.Authentication.Issuer; {
 	case cfg.Authentication.IdentityProvider != "":
 		cs.CustomIdP = cfg.Authentication.IdentityProvider

@@ -1,5 +1,5 @@
 // Package cf speaks Cloud Foundry v3 and its UAA the way the cf CLI does
-// (shared/protocol/cloud-foundry.md): discover endpoints, log in with a
+// (docs/protocol/cloud-foundry.md): discover endpoints, log in with a
 // password or an SSO passcode, list orgs and spaces, and create it-rt
 // service instances and keys. Tokens stay inside the Client; no error or
 // method result ever carries one.

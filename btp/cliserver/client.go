@@ -1,7 +1,7 @@
 // Package cliserver speaks the BTP CLI server protocol (the one behind the
 // btp CLI and SAP's Terraform provider): login, accounts, entitlements,
 // environments and Service Manager commands, with the two status layers
-// and retry rules of shared/protocol/btp-cli-server.md.
+// and retry rules of docs/protocol/btp-cli-server.md.
 package cliserver
 
 import (

@@ -1,7 +1,7 @@
 // Package itrt holds the facts of the SAP Process Integration Runtime service
 // (it-rt) that both sides of the wire agree on: plan names, the closed role
 // list of plan api, and SAP's naming rule for instances and keys
-// (shared/protocol/it-rt.md §1-§3).
+// (docs/protocol/it-rt.md §1-§3).
 package itrt
 
 import (

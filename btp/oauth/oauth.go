@@ -1,5 +1,5 @@
 // Package oauth checks revealed it-rt credentials: it fetches a
-// client-credentials token from the key's tokenurl (shared/protocol/it-rt.md
+// client-credentials token from the key's tokenurl (docs/protocol/it-rt.md
 // §5.1) and reads the granted scopes from the JWT, which proves the role
 // without touching the runtime. Neither the secret nor the token ever
 // appears in an error.

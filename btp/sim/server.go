@@ -1,7 +1,8 @@
 // Package sim is an embedded SAP BTP simulator. It serves, on loopback, the
 // three wire protocols cpikey speaks (BTP CLI server, Cloud Foundry v3 + UAA,
 // and the XSUAA token endpoint of it-rt keys) as written down in
-// shared/protocol, quirks included. Tests, --demo and the benchmarks run
+// docs/protocol (a bare § in a comment cites the document of the protocol
+// that file serves), quirks included. Tests, --demo and the benchmarks run
 // against it. It deliberately imports none of cpikey's clients, so a client
 // bug and a simulator bug cannot cancel out.
 package sim

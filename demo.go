@@ -17,6 +17,11 @@ const demoStateFile = "state.json"
 // startDemo starts the embedded simulator with its state in the demo
 // namespace's cache directory, so a second run finds what the first created.
 func startDemo(dirs configdir.Dirs, reset bool) (*sim.Server, error) {
+	// The simulator writes its state there: a directory only we can enter,
+	// so nobody can plant a link for it to write through.
+	if err := configdir.EnsurePrivate(dirs.Cache); err != nil {
+		return nil, err
+	}
 	state := filepath.Join(dirs.Cache, demoStateFile)
 	if reset {
 		if err := os.Remove(state); err != nil && !errors.Is(err, os.ErrNotExist) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 
@@ -47,10 +46,9 @@ func isTerminal(f *os.File) bool { return term.IsTerminal(f.Fd()) }
 
 // openDebugLog creates the wizard's --debug trace file in the cache dir.
 func openDebugLog(dirs configdir.Dirs) (*os.File, string, error) {
-	path := filepath.Join(dirs.Cache, "debug.log")
-	if err := os.MkdirAll(dirs.Cache, 0o700); err != nil {
+	f, err := configdir.CreateFile(dirs.Cache, "debug.log")
+	if err != nil {
 		return nil, "", err
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	return f, path, err
+	return f, f.Name(), nil
 }

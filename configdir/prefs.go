@@ -27,23 +27,45 @@ func (d Dirs) LoadPrefs() Prefs {
 
 // SavePrefs writes the remembered choices (0600 in a 0700 directory).
 func (d Dirs) SavePrefs(p Prefs) error {
-	if err := os.MkdirAll(d.Config, 0o700); err != nil {
+	unlock, err := Lock(d.Config, PrefsFile)
+	if err != nil {
 		return err
 	}
+	defer unlock()
+	return d.savePrefs(p)
+}
+
+func (d Dirs) savePrefs(p Prefs) error {
 	b, err := json.MarshalIndent(p, "", "  ")
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(d.Config, PrefsFile), b, 0o600)
+	return WriteFile(d.Config, PrefsFile, b)
 }
 
 // RememberGlobalAccount saves subdomain as the last global account when it
 // changed.
 func (d Dirs) RememberGlobalAccount(subdomain string) error {
+	return d.UpdatePrefs(func(p *Prefs) bool {
+		if subdomain == "" || p.LastGlobalAccount == subdomain {
+			return false
+		}
+		p.LastGlobalAccount = subdomain
+		return true
+	})
+}
+
+// UpdatePrefs reads, changes and writes the preferences under the
+// cross-process lock; change reports whether it changed anything.
+func (d Dirs) UpdatePrefs(change func(*Prefs) bool) error {
+	unlock, err := Lock(d.Config, PrefsFile)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	p := d.LoadPrefs()
-	if subdomain == "" || p.LastGlobalAccount == subdomain {
+	if !change(&p) {
 		return nil
 	}
-	p.LastGlobalAccount = subdomain
-	return d.SavePrefs(p)
+	return d.savePrefs(p)
 }

@@ -1,6 +1,7 @@
 package profiles
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -157,7 +158,7 @@ func (m *Manager) Rotate(ctx context.Context, flow *steps.Flow, name string, l L
 	}
 	np := p
 	np.Key = Ref{Name: t.Key, ID: res.Key.ID}
-	np.Instance.ID = profileOr(res.Instance.ID, p.Instance.ID)
+	np.Instance.ID = cmp.Or(res.Instance.ID, p.Instance.ID)
 	np.ClientID, np.TokenURL, np.URL = res.Credentials.ClientID, res.Credentials.TokenURL, res.Credentials.URL
 	np.KeychainService, np.KeychainAccount = res.Keychain.Service, res.Keychain.Account
 	np.OrgID, np.SpaceID = t.OrgID, t.SpaceID
@@ -168,8 +169,12 @@ func (m *Manager) Rotate(ctx context.Context, flow *steps.Flow, name string, l L
 		np.GlobalAccount = a.GlobalAccountSubdomain
 	}
 	np.CreatedAt = now.UTC()
-	if err := m.Store.Save(np); err != nil {
-		return nil, undo(err)
+	if err := m.Store.Swap(p.Name, p.Key.ID, np); err != nil {
+		var changed *ChangedError
+		if !errors.As(err, &changed) {
+			return nil, undo(err)
+		}
+		return m.keepAside(p, np, changed)
 	}
 	// The profile uses the new key from here on: retire the old one.
 	out := &RotateResult{Profile: np, OldKey: p.Key.Name}
@@ -186,11 +191,19 @@ func (m *Manager) Rotate(ctx context.Context, flow *steps.Flow, name string, l L
 	return out, nil
 }
 
-func profileOr(a, b string) string {
-	if a != "" {
-		return a
+// keepAside handles a rotation that lost a race: another cpikey changed or
+// removed the profile while this one created its key. The new key works and
+// only this process knows it, so it is kept under a profile of its own;
+// the old key is no longer this rotation's to delete.
+func (m *Manager) keepAside(p, np Profile, changed *ChangedError) (*RotateResult, error) {
+	kept := np
+	kept.Name = DefaultName(np.Subaccount.Subdomain, np.Instance.Name, np.Key.Name)
+	if err := m.Store.Save(kept); err != nil {
+		return nil, fmt.Errorf("rotate %s: %v; the new key %s works (clientid %s, secret in the OS keychain as %s) but could not be kept as a profile (%v): delete it in the cockpit if nobody needs it",
+			p.Name, changed, np.Key.Name, np.ClientID, np.KeychainAccount, err)
 	}
-	return b
+	return &RotateResult{Profile: kept, OldKey: p.Key.Name}, fmt.Errorf("rotate %s: %v; the new key %s is kept as profile %s and key %s was left alone: run cpikey list and forget what you no longer need",
+		p.Name, changed, np.Key.Name, kept.Name, p.Key.Name)
 }
 
 // verifyNew accepts the new key once it yields a token (with the send scope

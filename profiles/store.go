@@ -13,15 +13,18 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/cpikey/cpikey/configdir"
 )
 
 // FileName is the profile file inside the store directory.
 const FileName = "profiles.json"
 
-// Modes of the store. Windows ignores them (ACLs of the user profile apply).
+// Modes of the store (configdir's). Windows ignores them (ACLs of the user
+// profile apply).
 const (
-	DirMode  fs.FileMode = 0o700
-	FileMode fs.FileMode = 0o600
+	DirMode  = configdir.DirMode
+	FileMode = configdir.FileMode
 )
 
 // fileVersion is the on-disk format; a newer file is refused rather than
@@ -88,9 +91,62 @@ func Open(dir string) (*Store, error) {
 		}
 		dir = filepath.Join(base, "cpikey")
 	}
-	s := &Store{dir: dir}
-	_ = s.tighten()
-	return s, nil
+	return &Store{dir: dir}, nil
+}
+
+// lock takes the store's cross-process lock: every read-modify-write of
+// profiles.json runs under it, so concurrent cpikey processes never lose
+// each other's changes.
+func (s *Store) lock() (func(), error) {
+	s.mu.Lock()
+	unlock, err := configdir.Lock(s.dir, FileName)
+	if err != nil {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("profile: %w", err)
+	}
+	return func() { unlock(); s.mu.Unlock() }, nil
+}
+
+// Swap replaces the profile called name with p only if it still names the
+// key oldKeyID (a rotation's compare-and-swap); otherwise it changes nothing
+// and returns a *ChangedError naming what the profile holds now.
+func (s *Store) Swap(name, oldKeyID string, p Profile) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	all, err := s.read()
+	if err != nil {
+		return err
+	}
+	i := index(all, name)
+	if i < 0 {
+		return &ChangedError{Name: name}
+	}
+	if all[i].Key.ID != oldKeyID {
+		return &ChangedError{Name: name, Now: all[i].Key.Name}
+	}
+	p.Roles = slices.Clone(p.Roles)
+	all[i] = p
+	return s.write(all)
+}
+
+// ChangedError: the profile was changed (or removed) by another cpikey
+// process since this one read it.
+type ChangedError struct {
+	Name string
+	Now  string // the key it names now; "" when it was removed
+}
+
+func (e *ChangedError) Error() string {
+	if e.Now == "" {
+		return fmt.Sprintf("profile %s was removed by another cpikey meanwhile", e.Name)
+	}
+	return fmt.Sprintf("profile %s was changed by another cpikey meanwhile (it now uses key %s)", e.Name, e.Now)
 }
 
 // Dir is the store's directory.
@@ -104,8 +160,11 @@ func (s *Store) Save(p Profile) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	all, err := s.read()
 	if err != nil {
 		return err
@@ -143,8 +202,11 @@ func (s *Store) List() ([]Profile, error) {
 // Delete removes the profile called name (not its keychain entry: the
 // caller deletes that with p.KeychainService/p.KeychainAccount).
 func (s *Store) Delete(name string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	all, err := s.read()
 	if err != nil {
 		return err
@@ -243,43 +305,8 @@ func (s *Store) write(all []Profile) error {
 	if err := enc.Encode(fileData{Version: fileVersion, Profiles: all}); err != nil {
 		return fmt.Errorf("profile: encode: %w", err)
 	}
-	if err := os.MkdirAll(s.dir, DirMode); err != nil {
-		return fmt.Errorf("profile: create %s: %w", s.dir, err)
-	}
-	if err := s.tighten(); err != nil {
-		return err
-	}
-	if err := writeAtomic(s.Path(), buf.Bytes()); err != nil {
+	if err := configdir.WriteFile(s.dir, FileName, buf.Bytes()); err != nil {
 		return fmt.Errorf("profile: %w", err)
-	}
-	return nil
-}
-
-// tighten removes group/other permissions from an existing store directory
-// and profile file.
-func (s *Store) tighten() error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	for _, c := range []struct {
-		path string
-		mode fs.FileMode
-	}{{s.dir, DirMode}, {s.Path(), FileMode}} {
-		st, err := os.Lstat(c.path)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("profile: %w", err)
-		}
-		if st.Mode()&fs.ModeSymlink != 0 {
-			continue // not ours to chmod; writeAtomic replaces the link itself
-		}
-		if st.Mode().Perm()&^c.mode != 0 {
-			if err := os.Chmod(c.path, c.mode); err != nil {
-				return fmt.Errorf("profile: restrict permissions of %s: %w", c.path, err)
-			}
-		}
 	}
 	return nil
 }

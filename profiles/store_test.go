@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -129,9 +130,15 @@ func TestStore_ModesAndAtomicWrite(t *testing.T) {
 			checkMode(t, dir, 0o700)
 			checkMode(t, s.Path(), 0o600)
 			entries, _ := os.ReadDir(dir)
-			if len(entries) != 1 || entries[0].Name() != FileName {
-				t.Errorf("directory holds %v, want only %s", entries, FileName)
+			var names []string
+			for _, e := range entries {
+				names = append(names, e.Name())
 			}
+			// No temporary file is left; the lock file (empty) stays.
+			if want := []string{FileName, FileName + ".lock"}; !slices.Equal(names, want) {
+				t.Errorf("directory holds %v, want only %v", names, want)
+			}
+			checkMode(t, filepath.Join(dir, FileName+".lock"), 0o600)
 		})
 	}
 }
@@ -278,5 +285,40 @@ func TestStore_BadFiles(t *testing.T) {
 				t.Error("the file was changed")
 			}
 		})
+	}
+}
+
+// TestStore_SwapOnlyWhenUnchanged: a rotation switches the profile only if
+// it still names the key it replaced; a profile another process changed or
+// removed meanwhile is left as it is.
+func TestStore_SwapOnlyWhenUnchanged(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := Open(dir)
+	other, _ := Open(dir) // another process's view of the same file
+	p := fixture()
+	if err := s.Save(p); err != nil {
+		t.Fatal(err)
+	}
+	next := p
+	next.Key = Ref{Name: "rotated-1", ID: "key-1"}
+	if err := s.Swap(p.Name, p.Key.ID, next); err != nil {
+		t.Fatalf("swap of an unchanged profile: %v", err)
+	}
+	late := p
+	late.Key = Ref{Name: "rotated-2", ID: "key-2"}
+	err := other.Swap(p.Name, p.Key.ID, late) // it still believes in the first key
+	var changed *ChangedError
+	if !errors.As(err, &changed) || changed.Now != "rotated-1" {
+		t.Fatalf("stale swap: %v", err)
+	}
+	if got, _ := s.Load(p.Name); got.Key.ID != "key-1" {
+		t.Fatalf("a stale swap overwrote the profile: %+v", got.Key)
+	}
+	s.Delete(p.Name)
+	if err := other.Swap(p.Name, "key-1", late); !errors.As(err, &changed) || changed.Now != "" {
+		t.Fatalf("swap of a removed profile: %v", err)
+	}
+	if all, _ := s.List(); len(all) != 0 {
+		t.Fatalf("a removed profile came back: %v", all)
 	}
 }

@@ -333,3 +333,26 @@ func TestFlow_CertificateKeyUnderRequestedName(t *testing.T) {
 		t.Fatalf("want a certificate key error, got %v", err)
 	}
 }
+
+// TestFlow_SSOWithCloudFoundryRefusesBeforeWriting: headless SSO with no
+// way to get a Cloud Foundry passcode stops before anything is entitled or
+// created; with BTP_PASSWORD set as well, that password logs in to Cloud
+// Foundry and the run completes.
+func TestFlow_SSOWithCloudFoundryRefusesBeforeWriting(t *testing.T) {
+	e := newEnv(t, sim.Config{SSODelay: time.Millisecond})
+	e.cfg.CFPasscode = func(context.Context, string) (string, error) {
+		return "", &steps.UsageError{Msg: "stdin is not a terminal"}
+	}
+	in := e.input(sim.SubFresh)
+	in.SSO, in.User, in.Password = true, "", ""
+	if _, err := e.run(t, in); err == nil {
+		t.Fatal("SSO without a passcode or password succeeded")
+	}
+	if c := creates(e.sim.Requests()); len(c) != 0 {
+		t.Fatalf("wrote at SAP before refusing: %v", c)
+	}
+	in.User, in.Password = sim.AdminUser, sim.AdminPassword
+	if res, err := e.run(t, in); err != nil || !res.Verified {
+		t.Fatalf("SSO with BTP_PASSWORD for Cloud Foundry: %v", err)
+	}
+}

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -100,15 +101,18 @@ func RunHeadless(ctx context.Context, f *Flow, in HeadlessInput) (*Result, error
 		return nil, fmt.Errorf("subaccount %s has no Cloud Foundry environment: enable Cloud Foundry in the cockpit "+
 			"(subaccount > Overview > Enable Cloud Foundry), or rerun with --runtime other (Service Manager)", sub.Name)
 	}
-	if len(report.MissingPlans) > 0 {
-		if err := f.Entitle(ctx, report); err != nil {
-			return nil, err
-		}
-	}
 	t := Target{Subaccount: sub, Runtime: in.Runtime, Plan: in.Plan, Instance: in.Instance,
 		Key: in.Key, Roles: in.Roles, NoKeychain: in.NoKeychain, Space: in.Space, OrgName: in.Org}
 	if in.Runtime == RuntimeCF {
+		// The Cloud Foundry login (a passcode after SSO), org and space are
+		// settled before the first write at SAP, so a problem there leaves
+		// nothing half-done.
 		if err := f.resolveWhere(ctx, report, &t); err != nil {
+			return nil, err
+		}
+	}
+	if len(report.MissingPlans) > 0 {
+		if err := f.Entitle(ctx, report); err != nil {
 			return nil, err
 		}
 	}
@@ -132,8 +136,17 @@ func (f *Flow) headlessLogin(ctx context.Context, in HeadlessInput) error {
 				f.report(Event{Step: StepLogin, Kind: EventWaiting, Message: "Could not open a browser (" + err.Error() + "); open the URL above yourself"})
 			}
 		}
-		_, err = f.WaitSSO(ctx, l)
-		return err
+		if _, err = f.WaitSSO(ctx, l); err != nil {
+			return err
+		}
+		if in.Password != "" {
+			// SSO for BTP, and the password the user gave for Cloud
+			// Foundry's UAA, which SSO does not reach.
+			f.mu.Lock()
+			f.login.User, f.login.Password = cmp.Or(in.User, f.login.User), in.Password
+			f.mu.Unlock()
+		}
+		return nil
 	}
 	if in.User == "" || in.Password == "" {
 		if s, ok := f.FindExistingSession(); ok && (in.GlobalAccount == "" || strings.EqualFold(in.GlobalAccount, s.GlobalAccount)) {

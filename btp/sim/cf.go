@@ -65,7 +65,7 @@ func (s *Server) cfHandler() http.Handler {
 func (s *Server) rateLimitHeaders(w http.ResponseWriter) {
 	s.mu.Lock()
 	n := len(s.requests)
-	id := guid(s.rnd) + "::" + guid(s.rnd)
+	id := guid(s.reqRnd) + "::" + guid(s.reqRnd)
 	s.mu.Unlock()
 	remaining := 18000 - n
 	if remaining < 0 {

@@ -55,6 +55,9 @@ type Server struct {
 	mu    sync.Mutex
 	world *World
 	rnd   *rand.Rand
+	// reqRnd draws X-Vcap-Request-Ids: a stream of its own, so the GUIDs
+	// of what a test creates do not depend on how many reads came first.
+	reqRnd *rand.Rand
 
 	// Sessions and tokens live only in memory: a restart logs everyone out.
 	sessions map[string]*session  // CLI server session id -> session
@@ -130,6 +133,7 @@ func Start(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg:      cfg,
 		rnd:      rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
+		reqRnd:   rand.New(rand.NewPCG(cfg.Seed^0x5851f42d4c957f2d, cfg.Seed+0x14057b7ef767814f)),
 		sessions: map[string]*session{},
 		sso:      map[string]*ssoLogin{},
 		tokens:   map[string]*cfToken{},

@@ -132,7 +132,7 @@ func (c *ccReq) instanceJSON(inst *Instance) map[string]any {
 }
 
 func (c *ccReq) listInstances() {
-	lq, ok := c.parseList("names", "guids", "space_guids", "organization_guids", "type", "service_plan_guids", "service_plan_names")
+	lq, ok := c.parseList(specInstances)
 	if !ok {
 		return
 	}
@@ -157,19 +157,23 @@ func (c *ccReq) listInstances() {
 			continue
 		}
 		inst := inst
-		rows = append(rows, row{name: inst.Name, created: inst.Created, updated: inst.Op.Started,
+		rows = append(rows, row{name: inst.Name, created: inst.Created, updated: inst.Op.Started, obj: inst,
 			render: func() map[string]any { return c.instanceJSON(inst) }})
 	}
-	c.writeList(lq, rows)
+	c.writeList(lq, rows, c.instanceIncluded(lq))
 }
 
 func (c *ccReq) getInstance(g string) {
+	lq, ok := c.parseShow(specInstance)
+	if !ok {
+		return
+	}
 	inst := c.cfInstance(g)
 	if inst == nil {
 		c.notFound("Service instance not found")
 		return
 	}
-	writeJSON(c.w, http.StatusOK, c.instanceJSON(inst))
+	c.writeOne(c.instanceJSON(inst), c.instanceIncluded(lq), inst)
 }
 
 // decodeBody parses a JSON object body; on failure it has answered 400.

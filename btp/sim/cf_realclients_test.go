@@ -1,9 +1,11 @@
 package sim
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Tests of what real Cloud Foundry clients (the cf CLI, go-cfclient, the
@@ -33,5 +35,135 @@ func TestCCRequestID_DoesNotShiftGUIDs(t *testing.T) {
 	jobID := func(loc string) string { return loc[strings.LastIndex(loc, "/")+1:] }
 	if inst0 != inst5 || jobID(job0) != jobID(job5) {
 		t.Errorf("GUIDs depend on the number of earlier requests: instance %s vs %s, job %s vs %s", inst0, inst5, job0, job5)
+	}
+}
+
+// withInstanceAndKey is a fixture with instance cpi-rt and its key cpi-rt-key
+// both created.
+func withInstanceAndKey(t *testing.T) (f *cfFixture, inst, key string) {
+	t.Helper()
+	f = newCFFixture(t)
+	api := f.s.CFAPIURL()
+	if r := call(t, http.MethodPost, api+"/v3/service_instances", f.tok, f.instanceBody("cpi-rt", nil)); r.status != http.StatusAccepted {
+		t.Fatalf("create instance: %d %s", r.status, r.body)
+	}
+	f.clk.Add(9 * time.Second)
+	inst = f.get(t, api+"/v3/service_instances?names=cpi-rt")["resources"].([]any)[0].(map[string]any)["guid"].(string)
+	r := call(t, http.MethodPost, api+"/v3/service_credential_bindings", f.tok, map[string]any{"type": "key", "name": "cpi-rt-key",
+		"relationships": map[string]any{"service_instance": map[string]any{"data": map[string]any{"guid": inst}}}})
+	if r.status != http.StatusAccepted {
+		t.Fatalf("create key: %d %s", r.status, r.body)
+	}
+	f.clk.Add(3 * time.Second)
+	key = f.get(t, api+"/v3/service_credential_bindings?names=cpi-rt-key")["resources"].([]any)[0].(map[string]any)["guid"].(string)
+	return f, inst, key
+}
+
+// sameJSON compares got with the JSON text want, key order aside.
+func sameJSON(t *testing.T, what string, got any, want string) {
+	t.Helper()
+	var w any
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatalf("%s: bad want: %v", what, err)
+	}
+	g, _ := json.Marshal(got)
+	wb, _ := json.Marshal(w)
+	if string(g) != string(wb) {
+		t.Errorf("%s:\n got %s\nwant %s", what, g, wb)
+	}
+}
+
+func TestCCIncluded_IncludeAndFields(t *testing.T) {
+	f, inst, key := withInstanceAndKey(t)
+	api := f.s.CFAPIURL()
+	var org, orgName, broker, offering, plan string
+	f.s.Do(func(w *World) {
+		sp := w.space(f.space)
+		org, orgName = sp.Org, w.org(sp.Org).Name
+		broker, offering, plan = w.brokerGUID(), w.offeringGUID(), w.planGUID("integration-flow")
+	})
+	included := func(path string) map[string]any {
+		t.Helper()
+		m := f.get(t, api+path)
+		inc, ok := m["included"].(map[string]any)
+		if !ok {
+			t.Fatalf("%s: no included in %v", path, m)
+		}
+		return inc
+	}
+	// What cf marketplace and cf services ask for.
+	inc := included("/v3/service_plans?include=service_offering&fields%5Bservice_offering.service_broker%5D=name,guid&service_offering_names=it-rt")
+	if so := inc["service_offerings"].([]any); len(so) != 1 || so[0].(map[string]any)["name"] != "it-rt" || so[0].(map[string]any)["links"] == nil {
+		t.Errorf("included.service_offerings must hold the full offering: %v", so)
+	}
+	sameJSON(t, "plans: service_brokers", inc["service_brokers"], `[{"name":"it-rt-broker","guid":"`+broker+`"}]`)
+	sameJSON(t, "plans: include=space.organization",
+		included("/v3/service_plans?include=space.organization"), `{"spaces":[],"organizations":[]}`)
+	sameJSON(t, "offerings: fields[service_broker]",
+		included("/v3/service_offerings?fields%5Bservice_broker%5D=name"), `{"service_brokers":[{"name":"it-rt-broker"}]}`)
+	sameJSON(t, "instances: cf services",
+		included("/v3/service_instances?fields%5Bservice_plan%5D=name,guid&fields%5Bservice_plan.service_offering%5D=name,guid,description,documentation_url"+
+			"&fields%5Bservice_plan.service_offering.service_broker%5D=name,guid&space_guids="+f.space),
+		`{"service_plans":[{"name":"integration-flow","guid":"`+plan+`"}],
+		  "service_offerings":[{"name":"it-rt","guid":"`+offering+`","description":"Provides access to SAP Cloud Platform Integration runtime (integration flows) and APIs.","documentation_url":"https://help.sap.com/docs/SAP_INTEGRATION_SUITE"}],
+		  "service_brokers":[{"name":"it-rt-broker","guid":"`+broker+`"}]}`)
+	sameJSON(t, "instances: relationships",
+		included("/v3/service_instances?fields%5Bservice_plan%5D=relationships.service_offering&fields%5Bspace%5D=guid,relationships.organization&fields%5Bspace.organization%5D=name"),
+		`{"service_plans":[{"relationships":{"service_offering":{"data":{"guid":"`+offering+`"}}}}],
+		  "spaces":[{"guid":"`+f.space+`","relationships":{"organization":{"data":{"guid":"`+org+`"}}}}],
+		  "organizations":[{"name":"`+orgName+`"}]}`)
+	sameJSON(t, "instance: cf service",
+		included("/v3/service_instances/"+inst+"?fields%5Bspace%5D=name,guid&fields%5Bspace.organization%5D=name,guid"),
+		`{"spaces":[{"name":"dev","guid":"`+f.space+`"}],"organizations":[{"name":"`+orgName+`","guid":"`+org+`"}]}`)
+	sameJSON(t, "instances: none listed", included("/v3/service_instances?names=nope&fields%5Bspace%5D=name&fields%5Bservice_plan%5D=name"), `{"spaces":[]}`)
+	for _, p := range []string{"/v3/spaces?include=organization&guids=" + f.space, "/v3/spaces/" + f.space + "?include=org"} {
+		orgs := included(p)["organizations"].([]any)
+		if len(orgs) != 1 || orgs[0].(map[string]any)["guid"] != org || orgs[0].(map[string]any)["links"] == nil {
+			t.Errorf("%s: included.organizations must hold the full org: %v", p, orgs)
+		}
+	}
+	for _, p := range []string{"/v3/service_credential_bindings?include=app,service_instance", "/v3/service_credential_bindings/" + key + "?include=service_instance,app"} {
+		inc := included(p)
+		si := inc["service_instances"].([]any)
+		if len(si) != 1 || si[0].(map[string]any)["guid"] != inst || len(inc["apps"].([]any)) != 0 {
+			t.Errorf("%s: %v", p, inc)
+		}
+	}
+	if m := f.get(t, api+"/v3/service_plans/"+plan+"?include=service_offering"); m["guid"] != plan ||
+		len(m["included"].(map[string]any)["service_offerings"].([]any)) != 1 {
+		t.Errorf("plan with include=service_offering: %v", m)
+	}
+	if _, ok := f.get(t, api+"/v3/service_plans")["included"]; ok {
+		t.Errorf("included without include= or fields[...]")
+	}
+}
+
+func TestCCIncluded_UnsupportedValuesAre400(t *testing.T) {
+	f, inst, _ := withInstanceAndKey(t)
+	tests := []struct{ path, detail string }{
+		{"/v3/service_plans?include=space", "Invalid included resource: 'space'. Valid included resources are: 'space.organization', 'service_offering'"},
+		{"/v3/service_plans?include=service_offering,service_offering", "Duplicate included resource: 'service_offering'"},
+		{"/v3/service_plans?fields%5Bservice_offering%5D=name", "Fields [service_offering] valid resources are: 'service_offering.service_broker'"},
+		{"/v3/service_offerings?fields%5Bservice_broker%5D=url", "Fields valid keys for 'service_broker' are: 'guid', 'name'"},
+		{"/v3/service_instances?fields%5Bfruit%5D=name", "Fields [fruit] valid resources are: 'space', 'space.organization', 'service_plan', 'service_plan.service_offering', 'service_plan.service_offering.service_broker'"},
+		{"/v3/service_instances?fields%5Bspace%5D=metadata", "Fields valid keys for 'space' are: 'guid', 'name', 'relationships.organization'"},
+		{"/v3/service_instances/" + inst + "?fields%5Bservice_plan%5D=relationships.service_offering", "Fields valid keys for 'service_plan' are: 'name', 'guid'"},
+		{"/v3/service_instances?include=space", "Unknown query parameter(s): 'include'. Valid parameters are: "},
+		{"/v3/service_credential_bindings?include=routes", "Invalid included resource: 'routes'. Valid included resources are: 'app', 'service_instance'"},
+		{"/v3/spaces?include=spaces", "Invalid included resource: 'spaces'. Valid included resources are: 'org', 'organization'"},
+		{"/v3/organizations?include=spaces", "Unknown query parameter(s): 'include'. Valid parameters are: 'page', 'per_page', 'order_by', 'names', 'guids'"},
+		{"/v3/organizations/" + f.space + "?names=x", "Unknown query parameter(s): 'names'."},
+		{"/v3/service_plans?include=nope&per_page=0", "Invalid included resource: 'nope'. Valid included resources are: 'space.organization', 'service_offering', Per page must be a positive integer"},
+	}
+	for _, tt := range tests {
+		r := call(t, http.MethodGet, f.s.CFAPIURL()+tt.path, f.tok, nil)
+		if r.status != http.StatusBadRequest {
+			t.Errorf("%s: %d %s", tt.path, r.status, r.body)
+			continue
+		}
+		if code, title, detail := r.firstError(t); code != 10005 || title != "CF-BadQueryParameter" ||
+			!strings.HasPrefix(detail, "The query parameter is invalid: "+tt.detail) {
+			t.Errorf("%s: %v %v %q", tt.path, code, title, detail)
+		}
 	}
 }

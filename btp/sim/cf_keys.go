@@ -37,7 +37,7 @@ func (c *ccReq) keyJSON(k *Key) map[string]any {
 	}
 	return map[string]any{
 		"guid": k.GUID, "created_at": ts(k.Created), "updated_at": ts(updated), "name": k.Name, "type": "key",
-		"last_operation": lastOperationJSON(k.Op, c.s.keyInitial(), c.now),
+		"last_operation": lastOperationJSON(k.Op, c.s.keyInitial(), c.now, nil),
 		"metadata":       emptyMetadata(),
 		"relationships":  map[string]any{"service_instance": rel(k.Instance)},
 		"links": map[string]any{

@@ -348,3 +348,16 @@ func TestCCLinks_EveryAdvertisedLinkIsServed(t *testing.T) {
 	}
 	t.Logf("%d URLs, %d link shapes", len(seen), len(shapes))
 }
+
+func TestCCShapes_AsRecordedOnBTP(t *testing.T) {
+	f, inst, key, _ := withInstanceAndKey(t)
+	api := f.s.CFAPIURL()
+	klo := f.get(t, api+"/v3/service_credential_bindings/"+key)["last_operation"].(map[string]any)
+	if d, ok := klo["description"]; !ok || d != nil || klo["state"] != "succeeded" {
+		t.Errorf("key last_operation.description must be null as recorded: %v", klo)
+	}
+	ilo := f.get(t, api+"/v3/service_instances/"+inst)["last_operation"].(map[string]any)
+	if ilo["description"] != "" || ilo["state"] != "succeeded" {
+		t.Errorf(`instance last_operation.description must be "" as recorded: %v`, ilo)
+	}
+}

@@ -48,7 +48,9 @@ func (s *Server) cfHandler() http.Handler {
 				writeCCError(w, http.StatusNotFound, 10000, "CF-NotFound", "Unknown request")
 				return
 			}
-			writeJSON(w, http.StatusOK, rootDocument(base))
+			// The global root comes from another Rails app than /v3: no
+			// space before charset (§1.1).
+			writeJSONAs(w, http.StatusOK, "application/json;charset=utf-8", rootDocument(base))
 		case isUAA:
 			s.serveUAA(w, r, base)
 		case r.URL.Path == "/v3" || strings.HasPrefix(r.URL.Path, "/v3/"):
@@ -240,12 +242,16 @@ func (c *ccReq) getFeatureFlag(name string) {
 // --- responses ---------------------------------------------------------------
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	writeJSONAs(w, status, "application/json; charset=utf-8", v)
+}
+
+func writeJSONAs(w http.ResponseWriter, status int, contentType string, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(status)
 	w.Write(b) //nolint:errcheck
 }

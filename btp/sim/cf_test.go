@@ -173,7 +173,7 @@ func spaceGUID(t *testing.T, s *Server, subdomain, name string) string {
 func TestCFRoot_PointsLoginAndUAAAtItself(t *testing.T) {
 	s, _ := startCF(t, Config{})
 	r := call(t, "GET", s.CFAPIURL()+"/", "", nil)
-	if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "application/json") {
+	if r.status != 200 || r.header.Get("Content-Type") != "application/json;charset=utf-8" {
 		t.Fatalf("GET /: %d %s", r.status, r.header.Get("Content-Type"))
 	}
 	links := r.json(t)["links"].(map[string]any)

@@ -13,8 +13,8 @@ import (
 // What each read accepts, with CC's own value lists (they appear in its
 // error texts).
 var (
+	// Organization (and domain, quota) shows read no query: CC ignores it.
 	specOrgs = querySpec{filters: []string{"names", "guids"}}
-	specOrg  = querySpec{}
 
 	spaceInclude = []string{"org", "organization"}
 	specSpaces   = querySpec{filters: []string{"names", "guids", "organization_guids"}, include: spaceInclude}

@@ -193,9 +193,6 @@ func (c *ccReq) listOrgs() {
 }
 
 func (c *ccReq) getOrg(g string) {
-	if _, ok := c.parseShow(specOrg); !ok {
-		return
-	}
 	o := c.s.world.org(g)
 	if o == nil || !c.canSeeOrg(o) {
 		c.notFound("Organization not found")

@@ -157,7 +157,7 @@ func TestCCIncluded_UnsupportedValuesAre400(t *testing.T) {
 		{"/v3/service_credential_bindings?include=routes", "Invalid included resource: 'routes'. Valid included resources are: 'app', 'service_instance'"},
 		{"/v3/spaces?include=spaces", "Invalid included resource: 'spaces'. Valid included resources are: 'org', 'organization'"},
 		{"/v3/organizations?include=spaces", "Unknown query parameter(s): 'include'. Valid parameters are: 'page', 'per_page', 'order_by', 'names', 'guids'"},
-		{"/v3/organizations/" + f.space + "?names=x", "Unknown query parameter(s): 'names'."},
+		{"/v3/spaces/" + f.space + "?names=x", "Unknown query parameter(s): 'names'. Valid parameters are: 'include'"},
 		{"/v3/service_plans?include=nope&per_page=0", "Invalid included resource: 'nope'. Valid included resources are: 'space.organization', 'service_offering', Per page must be a positive integer"},
 	}
 	for _, tt := range tests {

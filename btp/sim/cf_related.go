@@ -54,9 +54,6 @@ func (c *ccReq) listDomains(org string) {
 }
 
 func (c *ccReq) defaultDomain(org string) {
-	if _, ok := c.parseShow(querySpec{}); !ok {
-		return
-	}
 	if o := c.s.world.org(org); o == nil || !c.canSeeOrg(o) {
 		c.notFound("Organization not found")
 		return
@@ -65,9 +62,6 @@ func (c *ccReq) defaultDomain(org string) {
 }
 
 func (c *ccReq) getDomain(g string) {
-	if _, ok := c.parseShow(querySpec{}); !ok {
-		return
-	}
 	if g != c.s.world.domainGUID() {
 		c.notFound("Domain not found")
 		return
@@ -138,9 +132,6 @@ func (c *ccReq) listOrgQuotas() {
 }
 
 func (c *ccReq) getOrgQuota(g string) {
-	if _, ok := c.parseShow(querySpec{}); !ok {
-		return
-	}
 	orgs := c.visibleOrgs()
 	if g != c.s.world.orgQuotaGUID() || len(orgs) == 0 {
 		c.notFound("Organization quota not found")
@@ -195,9 +186,6 @@ func (c *ccReq) listBrokers() {
 // the offering's service_broker link answers what it answers a Space
 // Developer on BTP.
 func (c *ccReq) getBroker(string) {
-	if _, ok := c.parseShow(querySpec{}); !ok {
-		return
-	}
 	c.notFound("Service broker not found")
 }
 

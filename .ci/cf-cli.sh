@@ -19,13 +19,8 @@ set -euo pipefail
 top=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
 cd "$top"
 
-cf_bin=""
-if [ -x "$top/../shared/tools/cf" ]; then
-	cf_bin="$top/../shared/tools/cf"
-elif command -v cf >/dev/null; then
-	cf_bin=$(command -v cf)
-fi
-if [ -z "$cf_bin" ]; then
+shared_cf="$top/../shared/tools/cf"
+if [ ! -f "$shared_cf" ] && ! command -v cf >/dev/null; then
 	echo "cf-cli: no cf CLI in ../shared/tools or on PATH; skipping"
 	exit 0
 fi
@@ -40,6 +35,16 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+
+if [ -x "$shared_cf" ]; then
+	cf_bin=$shared_cf
+elif [ -f "$shared_cf" ]; then
+	# A copy of shared/ may have lost the executable bit.
+	cp "$shared_cf" "$tmp/cf" && chmod +x "$tmp/cf"
+	cf_bin=$tmp/cf
+else
+	cf_bin=$(command -v cf)
+fi
 
 (cd conformance/cfclient && go build -o "$tmp/simserve" ./simserve)
 "$tmp/simserve" >"$tmp/sim.out" 2>"$tmp/sim.err" </dev/null &
@@ -73,7 +78,7 @@ cf() {
 	local rc=0
 	"$cf_bin" "$@" >"$tmp/out" 2>&1 </dev/null || rc=$?
 	out=$(cat "$tmp/out")
-	sed -E 's/("[^"]*(secret|password|certificate|key)[^"]*": *")[^"]*"/\1<masked>"/I' "$tmp/out"
+	sed -E 's/("[^"]*(secret|password|certificate|key)[^"]*": *")[^"]*"/\1<masked>"/' "$tmp/out"
 	if [ "$rc" -ne 0 ]; then
 		echo "cf-cli: 'cf $1' exited $rc" >&2
 		exit 1

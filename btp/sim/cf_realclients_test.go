@@ -327,6 +327,13 @@ func TestCCLinks_EveryAdvertisedLinkIsServed(t *testing.T) {
 			t.Errorf("GET %s: %d, want %d: %s", u, r.status, want, r.body)
 			continue
 		}
+		if want != http.StatusOK {
+			// A real answer of that route, never CF-NotFound "Unknown request".
+			if code, _, _ := r.firstError(t); code == 10000 {
+				t.Errorf("GET %s: route not served: %s", u, r.body)
+			}
+			continue
+		}
 		var found []string
 		hrefs(r.json(t), &found)
 		queue = append(queue, found...)

@@ -48,7 +48,9 @@ func (s *Server) cfHandler() http.Handler {
 				writeCCError(w, http.StatusNotFound, 10000, "CF-NotFound", "Unknown request")
 				return
 			}
-			writeJSON(w, http.StatusOK, rootDocument(base))
+			// The global root comes from another Rails app than /v3: no
+			// space before charset (§1.1).
+			writeJSONAs(w, http.StatusOK, "application/json;charset=utf-8", rootDocument(base))
 		case isUAA:
 			s.serveUAA(w, r, base)
 		case r.URL.Path == "/v3" || strings.HasPrefix(r.URL.Path, "/v3/"):
@@ -65,7 +67,7 @@ func (s *Server) cfHandler() http.Handler {
 func (s *Server) rateLimitHeaders(w http.ResponseWriter) {
 	s.mu.Lock()
 	n := len(s.requests)
-	id := guid(s.rnd) + "::" + guid(s.rnd)
+	id := guid(s.reqRnd) + "::" + guid(s.reqRnd)
 	s.mu.Unlock()
 	remaining := 18000 - n
 	if remaining < 0 {
@@ -135,6 +137,43 @@ func (s *Server) serveCC(w http.ResponseWriter, r *http.Request, key, base strin
 	c.route()
 }
 
+// ccGets are the GET routes: the collection, then ":id" for a GUID or name
+// segment, then fixed segments.
+var ccGets = map[string]func(c *ccReq, id string){
+	"organizations":                     func(c *ccReq, _ string) { c.listOrgs() },
+	"organizations/:id":                 (*ccReq).getOrg,
+	"organizations/:id/domains":         (*ccReq).listDomains,
+	"organizations/:id/domains/default": (*ccReq).defaultDomain,
+	"organization_quotas":               func(c *ccReq, _ string) { c.listOrgQuotas() },
+	"organization_quotas/:id":           (*ccReq).getOrgQuota,
+	"domains":                           func(c *ccReq, _ string) { c.listDomains("") },
+	"domains/:id":                       (*ccReq).getDomain,
+	"domains/:id/route_reservations":    (*ccReq).routeReservations,
+	"spaces":                            func(c *ccReq, _ string) { c.listSpaces() },
+	"spaces/:id":                        (*ccReq).getSpace,
+	"spaces/:id/features":               (*ccReq).spaceFeatures,
+	"service_brokers":                   func(c *ccReq, _ string) { c.listBrokers() },
+	"service_brokers/:id":               (*ccReq).getBroker,
+	"service_offerings":                 func(c *ccReq, _ string) { c.listOfferings() },
+	"service_offerings/:id":             (*ccReq).getOffering,
+	"service_plans":                     func(c *ccReq, _ string) { c.listPlans() },
+	"service_plans/:id":                 (*ccReq).getPlan,
+	"service_plans/:id/visibility":      (*ccReq).planVisibility,
+	"service_instances":                 func(c *ccReq, _ string) { c.listInstances() },
+	"service_instances/:id":             (*ccReq).getInstance,
+	"service_instances/:id/parameters":  (*ccReq).instanceParameters,
+	"service_instances/:id/permissions": (*ccReq).instancePermissions,
+	"service_instances/:id/relationships/shared_spaces":               (*ccReq).sharedSpaces,
+	"service_instances/:id/relationships/shared_spaces/usage_summary": (*ccReq).sharedSpacesUsage,
+	"service_credential_bindings":                                     func(c *ccReq, _ string) { c.listKeys() },
+	"service_credential_bindings/:id":                                 (*ccReq).getKey,
+	"service_credential_bindings/:id/details":                         (*ccReq).keyDetails,
+	"service_credential_bindings/:id/parameters":                      (*ccReq).keyParameters,
+	"service_route_bindings":                                          func(c *ccReq, _ string) { c.listRouteBindings() },
+	"jobs/:id":                                                        (*ccReq).getJob,
+	"feature_flags/:id":                                               (*ccReq).getFeatureFlag,
+}
+
 // route dispatches on method and path; s.mu is held.
 func (c *ccReq) route() {
 	parts := strings.Split(strings.Trim(c.r.URL.Path, "/"), "/")
@@ -149,65 +188,42 @@ func (c *ccReq) route() {
 	}
 	coll := parts[1]
 	rest := parts[2:]
+	id := ""
+	if len(rest) > 0 {
+		id = rest[0]
+	}
 	switch {
-	case m == http.MethodGet && len(rest) == 0:
-		switch coll {
-		case "organizations":
-			c.listOrgs()
-		case "spaces":
-			c.listSpaces()
-		case "service_offerings":
-			c.listOfferings()
-		case "service_plans":
-			c.listPlans()
-		case "service_instances":
-			c.listInstances()
-		case "service_credential_bindings":
-			c.listKeys()
-		default:
-			c.unknown()
+	case m == http.MethodGet && coll == "spaces" && len(rest) == 3 && rest[1] == "features":
+		c.spaceFeature(id, rest[2])
+	case m == http.MethodGet:
+		shape := coll
+		if len(rest) > 0 {
+			shape = strings.Join(append([]string{coll, ":id"}, rest[1:]...), "/")
 		}
-	case m == http.MethodGet && len(rest) == 1:
-		g := rest[0]
-		switch coll {
-		case "organizations":
-			c.getOrg(g)
-		case "spaces":
-			c.getSpace(g)
-		case "service_offerings":
-			c.getOffering(g)
-		case "service_plans":
-			c.getPlan(g)
-		case "service_instances":
-			c.getInstance(g)
-		case "service_credential_bindings":
-			c.getKey(g)
-		case "jobs":
-			c.getJob(g)
-		case "feature_flags":
-			c.getFeatureFlag(g)
-		default:
-			c.unknown()
+		if h := ccGets[shape]; h != nil {
+			h(c, id)
+			return
 		}
-	case m == http.MethodGet && len(rest) == 2 && coll == "service_credential_bindings" && rest[1] == "details":
-		c.keyDetails(rest[0])
+		c.unknown()
 	case m == http.MethodPost && len(rest) == 0 && coll == "service_instances":
 		c.createInstance()
 	case m == http.MethodPost && len(rest) == 0 && coll == "service_credential_bindings":
 		c.createKey()
 	case m == http.MethodDelete && len(rest) == 1 && coll == "service_instances":
-		c.deleteInstance(rest[0])
+		c.deleteInstance(id)
 	case m == http.MethodDelete && len(rest) == 1 && coll == "service_credential_bindings":
-		c.deleteKey(rest[0])
+		c.deleteKey(id)
 	default:
 		c.unknown()
 	}
 }
 
+// v3Root lists the resource families the simulator serves (the real /v3
+// lists more: apps, routes, ...). Each link answers a list.
 func (c *ccReq) v3Root() {
 	links := map[string]any{"self": map[string]any{"href": c.base + "/v3"}}
-	for _, n := range []string{"organizations", "spaces", "service_offerings", "service_plans",
-		"service_instances", "service_credential_bindings", "jobs", "feature_flags"} {
+	for _, n := range []string{"domains", "organizations", "organization_quotas", "service_brokers", "service_credential_bindings",
+		"service_instances", "service_offerings", "service_plans", "service_route_bindings", "spaces"} {
 		links[n] = map[string]any{"href": c.base + "/v3/" + n}
 	}
 	writeJSON(c.w, http.StatusOK, map[string]any{"links": links})
@@ -226,12 +242,16 @@ func (c *ccReq) getFeatureFlag(name string) {
 // --- responses ---------------------------------------------------------------
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	writeJSONAs(w, status, "application/json; charset=utf-8", v)
+}
+
+func writeJSONAs(w http.ResponseWriter, status int, contentType string, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(status)
 	w.Write(b) //nolint:errcheck
 }

@@ -41,10 +41,12 @@ func opUpdated(op Operation, initial time.Duration, now time.Time) time.Time {
 	return op.Started
 }
 
-// lastOperationJSON renders op as §6.2 does.
-func lastOperationJSON(op Operation, initial time.Duration, now time.Time) map[string]any {
+// lastOperationJSON renders op as §6.2 does. noDesc is the description
+// while nothing failed: instances show the broker's "" once it answered,
+// keys show null (both as recorded on BTP).
+func lastOperationJSON(op Operation, initial time.Duration, now time.Time, noDesc any) map[string]any {
 	state := cfOpState(op, initial, now)
-	var desc any = ""
+	desc := noDesc
 	switch state {
 	case "initial":
 		desc = nil
@@ -115,7 +117,7 @@ func (c *ccReq) instanceJSON(inst *Instance) map[string]any {
 	}
 	return map[string]any{
 		"guid": inst.GUID, "created_at": ts(inst.Created), "updated_at": ts(updated), "name": inst.Name,
-		"tags": []string{}, "last_operation": lastOperationJSON(inst.Op, c.s.instanceInitial(), c.now),
+		"tags": []string{}, "last_operation": lastOperationJSON(inst.Op, c.s.instanceInitial(), c.now, ""),
 		"type": "managed", "maintenance_info": map[string]any{}, "upgrade_available": false, "dashboard_url": nil,
 		"relationships": map[string]any{"space": rel(inst.Space), "service_plan": rel(planGUID)},
 		"metadata":      emptyMetadata(),
@@ -132,7 +134,7 @@ func (c *ccReq) instanceJSON(inst *Instance) map[string]any {
 }
 
 func (c *ccReq) listInstances() {
-	lq, ok := c.parseList("names", "guids", "space_guids", "organization_guids", "type", "service_plan_guids", "service_plan_names")
+	lq, ok := c.parseList(specInstances)
 	if !ok {
 		return
 	}
@@ -157,19 +159,23 @@ func (c *ccReq) listInstances() {
 			continue
 		}
 		inst := inst
-		rows = append(rows, row{name: inst.Name, created: inst.Created, updated: inst.Op.Started,
+		rows = append(rows, row{name: inst.Name, created: inst.Created, updated: inst.Op.Started, obj: inst,
 			render: func() map[string]any { return c.instanceJSON(inst) }})
 	}
-	c.writeList(lq, rows)
+	c.writeList(lq, rows, c.instanceIncluded(lq))
 }
 
 func (c *ccReq) getInstance(g string) {
+	lq, ok := c.parseShow(specInstance)
+	if !ok {
+		return
+	}
 	inst := c.cfInstance(g)
 	if inst == nil {
 		c.notFound("Service instance not found")
 		return
 	}
-	writeJSON(c.w, http.StatusOK, c.instanceJSON(inst))
+	c.writeOne(c.instanceJSON(inst), c.instanceIncluded(lq), inst)
 }
 
 // decodeBody parses a JSON object body; on failure it has answered 400.

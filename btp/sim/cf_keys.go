@@ -37,7 +37,7 @@ func (c *ccReq) keyJSON(k *Key) map[string]any {
 	}
 	return map[string]any{
 		"guid": k.GUID, "created_at": ts(k.Created), "updated_at": ts(updated), "name": k.Name, "type": "key",
-		"last_operation": lastOperationJSON(k.Op, c.s.keyInitial(), c.now),
+		"last_operation": lastOperationJSON(k.Op, c.s.keyInitial(), c.now, nil),
 		"metadata":       emptyMetadata(),
 		"relationships":  map[string]any{"service_instance": rel(k.Instance)},
 		"links": map[string]any{
@@ -50,7 +50,7 @@ func (c *ccReq) keyJSON(k *Key) map[string]any {
 }
 
 func (c *ccReq) listKeys() {
-	lq, ok := c.parseList("names", "guids", "service_instance_guids", "service_instance_names", "type")
+	lq, ok := c.parseList(specKeys)
 	if !ok {
 		return
 	}
@@ -62,30 +62,43 @@ func (c *ccReq) listKeys() {
 			}
 		}
 	}
+	w := c.s.world
 	var rows []row
-	for _, k := range c.s.world.Keys {
+	for _, k := range w.Keys {
 		if k.Deleted {
 			continue
 		}
 		inst := c.cfInstance(k.Instance)
 		if inst == nil || !lq.match("names", k.Name) || !lq.match("guids", k.GUID) || !lq.match("type", "key") ||
-			!lq.match("service_instance_guids", inst.GUID) || !lq.match("service_instance_names", inst.Name) {
+			!lq.match("service_instance_guids", inst.GUID) || !lq.match("service_instance_names", inst.Name) ||
+			!lq.match("service_plan_guids", w.planGUID(inst.Plan)) || !lq.match("service_plan_names", inst.Plan) ||
+			!lq.match("service_offering_guids", w.offeringGUID()) || !lq.match("service_offering_names", "it-rt") {
+			continue
+		}
+		if _, ok := lq.vals["app_guids"]; ok {
+			continue // keys are bound to no app
+		}
+		if _, ok := lq.vals["app_names"]; ok {
 			continue
 		}
 		k := k
-		rows = append(rows, row{name: k.Name, created: k.Created, updated: k.Op.Started,
+		rows = append(rows, row{name: k.Name, created: k.Created, updated: k.Op.Started, obj: k,
 			render: func() map[string]any { return c.keyJSON(k) }})
 	}
-	c.writeList(lq, rows)
+	c.writeList(lq, rows, c.keyIncluded(lq))
 }
 
 func (c *ccReq) getKey(g string) {
+	lq, ok := c.parseShow(specKey)
+	if !ok {
+		return
+	}
 	k, _ := c.cfKey(g)
 	if k == nil {
 		c.notFound("Service credential binding not found")
 		return
 	}
-	writeJSON(c.w, http.StatusOK, c.keyJSON(k))
+	c.writeOne(c.keyJSON(k), c.keyIncluded(lq), k)
 }
 
 // keyDetails is GET …/details (§7.3): the broker's credentials.

@@ -12,111 +12,21 @@ import (
 // List endpoints: pagination (§3.4), filters (§3.5), orgs and spaces (§4),
 // the it-rt offering and its plans (§5).
 
-type listQuery struct {
-	vals    url.Values // filters and order_by as given; hrefs repeat them
-	page    int
-	perPage int
-	orderBy string
-}
-
-// parseList validates paging, order_by and the query keys against allowed
-// filters. On error it has already answered 400.
-func (c *ccReq) parseList(filters ...string) (*listQuery, bool) {
-	q := c.r.URL.Query()
-	valid := append([]string{"page", "per_page", "order_by"}, filters...)
-	var unknown []string
-	for k := range q {
-		if !contains(valid, k) && !ignoredParam(k) {
-			unknown = append(unknown, k)
-		}
-	}
-	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		c.badQuery("Unknown query parameter(s): " + quoteList(unknown) + ". Valid parameters are: " + quoteList(valid))
-		return nil, false
-	}
-	lq := &listQuery{vals: url.Values{}, page: 1, perPage: 50}
-	if v, ok := q["page"]; ok {
-		n, err := strconv.Atoi(v[0])
-		if err != nil || n < 1 {
-			c.badQuery("Page must be a positive integer")
-			return nil, false
-		}
-		lq.page = n
-	}
-	if v, ok := q["per_page"]; ok {
-		n, err := strconv.Atoi(v[0])
-		if err != nil || n < 1 {
-			c.badQuery("Per page must be a positive integer")
-			return nil, false
-		}
-		if n > 5000 {
-			c.badQuery("Per page must be between 1 and 5000")
-			return nil, false
-		}
-		lq.perPage = n
-	}
-	if v, ok := q["order_by"]; ok {
-		o := strings.TrimPrefix(v[0], "-")
-		if o != "created_at" && o != "updated_at" && o != "name" {
-			c.badQuery("Order by can only be: 'created_at', 'updated_at', 'name'")
-			return nil, false
-		}
-		lq.orderBy = v[0]
-		lq.vals.Set("order_by", v[0])
-	}
-	for k, v := range q {
-		if contains(filters, k) || ignoredParam(k) {
-			lq.vals.Set(k, v[0])
-		}
-	}
-	return lq, true
-}
-
-// ignoredParam: valid CC parameters the simulator accepts without acting
-// on them (the cf CLI sends include= and fields[...]=, §14).
-func ignoredParam(k string) bool {
-	return k == "include" || k == "label_selector" || strings.HasPrefix(k, "fields[")
-}
-
-// values returns a filter's comma-separated values and whether it was given.
-func (lq *listQuery) values(k string) ([]string, bool) {
-	if _, ok := lq.vals[k]; !ok {
-		return nil, false
-	}
-	return strings.Split(lq.vals.Get(k), ","), true
-}
-
-// match is true when filter k is absent or v is one of its values.
-func (lq *listQuery) match(k, v string) bool {
-	vs, ok := lq.values(k)
-	return !ok || contains(vs, v)
-}
-
-// matchFold is match, case-insensitively.
-func (lq *listQuery) matchFold(k, v string) bool {
-	vs, ok := lq.values(k)
-	if !ok {
-		return true
-	}
-	for _, x := range vs {
-		if strings.EqualFold(x, v) {
-			return true
-		}
-	}
-	return false
-}
-
 // row is one list element before paging.
 type row struct {
 	name             string
 	created, updated time.Time
 	render           func() map[string]any
+	obj              any // what the includer of the list reads
 }
+
+// includer builds the "included" block of a list page (or of one resource)
+// from the objects shown; nil when nothing was asked for.
+type includer func(objs []any) map[string]any
 
 // writeList sorts, pages and answers rows with the pagination block of
 // §3.4: absolute hrefs, keys sorted, total_pages >= 1.
-func (c *ccReq) writeList(lq *listQuery, rows []row) {
+func (c *ccReq) writeList(lq *listQuery, rows []row, inc includer) {
 	if lq.orderBy != "" {
 		desc := strings.HasPrefix(lq.orderBy, "-")
 		field := strings.TrimPrefix(lq.orderBy, "-")
@@ -162,11 +72,19 @@ func (c *ccReq) writeList(lq *listQuery, rows []row) {
 		pag["previous"] = link(min(lq.page-1, pages))
 	}
 	res := []map[string]any{}
+	var objs []any
 	start := (lq.page - 1) * lq.perPage
 	for i := start; i < total && i < start+lq.perPage; i++ {
 		res = append(res, rows[i].render())
+		objs = append(objs, rows[i].obj)
 	}
-	writeJSON(c.w, http.StatusOK, map[string]any{"pagination": pag, "resources": res})
+	body := map[string]any{"pagination": pag, "resources": res}
+	if inc != nil {
+		if included := inc(objs); included != nil {
+			body["included"] = included
+		}
+	}
+	writeJSON(c.w, http.StatusOK, body)
 }
 
 // --- visibility ----------------------------------------------------------------
@@ -259,7 +177,7 @@ func (c *ccReq) orgJSON(o *Org) map[string]any {
 }
 
 func (c *ccReq) listOrgs() {
-	lq, ok := c.parseList("names", "guids")
+	lq, ok := c.parseList(specOrgs)
 	if !ok {
 		return
 	}
@@ -269,9 +187,9 @@ func (c *ccReq) listOrgs() {
 			continue
 		}
 		o := o
-		rows = append(rows, row{name: o.Name, created: catalogueTime, updated: catalogueTime, render: func() map[string]any { return c.orgJSON(o) }})
+		rows = append(rows, row{name: o.Name, created: catalogueTime, updated: catalogueTime, obj: o, render: func() map[string]any { return c.orgJSON(o) }})
 	}
-	c.writeList(lq, rows)
+	c.writeList(lq, rows, nil)
 }
 
 func (c *ccReq) getOrg(g string) {
@@ -298,7 +216,7 @@ func (c *ccReq) spaceJSON(sp *Space) map[string]any {
 }
 
 func (c *ccReq) listSpaces() {
-	lq, ok := c.parseList("names", "guids", "organization_guids")
+	lq, ok := c.parseList(specSpaces)
 	if !ok {
 		return
 	}
@@ -308,18 +226,22 @@ func (c *ccReq) listSpaces() {
 			continue
 		}
 		sp := sp
-		rows = append(rows, row{name: sp.Name, created: sp.Created, updated: sp.Created, render: func() map[string]any { return c.spaceJSON(sp) }})
+		rows = append(rows, row{name: sp.Name, created: sp.Created, updated: sp.Created, obj: sp, render: func() map[string]any { return c.spaceJSON(sp) }})
 	}
-	c.writeList(lq, rows)
+	c.writeList(lq, rows, c.spaceIncluded(lq))
 }
 
 func (c *ccReq) getSpace(g string) {
+	lq, ok := c.parseShow(specSpace)
+	if !ok {
+		return
+	}
 	sp := c.s.world.space(g)
 	if !c.canSeeSpace(sp) {
 		c.notFound("Space not found")
 		return
 	}
-	writeJSON(c.w, http.StatusOK, c.spaceJSON(sp))
+	c.writeOne(c.spaceJSON(sp), c.spaceIncluded(lq), sp)
 }
 
 // --- service offerings and plans ------------------------------------------------
@@ -358,24 +280,29 @@ func (c *ccReq) offeringVisible(lq *listQuery) bool {
 }
 
 func (c *ccReq) listOfferings() {
-	lq, ok := c.parseList("names", "guids", "available", "space_guids", "organization_guids", "service_broker_names")
+	lq, ok := c.parseList(specOfferings)
 	if !ok {
 		return
 	}
+	w := c.s.world
 	var rows []row
-	if lq.matchFold("names", "it-rt") && lq.match("guids", c.s.world.offeringGUID()) && lq.match("available", "true") &&
-		lq.match("service_broker_names", "it-rt-broker") && c.offeringVisible(lq) {
-		rows = append(rows, row{name: "it-rt", created: catalogueTime, updated: catalogueTime, render: c.offeringJSON})
+	if lq.matchFold("names", "it-rt") && lq.match("guids", w.offeringGUID()) && lq.match("available", "true") &&
+		lq.match("service_broker_names", brokerName) && lq.match("service_broker_guids", w.brokerGUID()) && c.offeringVisible(lq) {
+		rows = append(rows, row{name: "it-rt", created: catalogueTime, updated: catalogueTime, obj: "it-rt", render: c.offeringJSON})
 	}
-	c.writeList(lq, rows)
+	c.writeList(lq, rows, c.offeringIncluded(lq))
 }
 
 func (c *ccReq) getOffering(g string) {
+	lq, ok := c.parseShow(specOffering)
+	if !ok {
+		return
+	}
 	if g != c.s.world.offeringGUID() || !c.offeringVisible(&listQuery{vals: url.Values{}}) {
 		c.notFound("Service offering not found")
 		return
 	}
-	writeJSON(c.w, http.StatusOK, c.offeringJSON())
+	c.writeOne(c.offeringJSON(), c.offeringIncluded(lq), "it-rt")
 }
 
 func (c *ccReq) planJSON(plan string) map[string]any {
@@ -446,8 +373,7 @@ func bindingSchema(plan string) map[string]any {
 }
 
 func (c *ccReq) listPlans() {
-	lq, ok := c.parseList("names", "guids", "available", "service_offering_names", "service_offering_guids",
-		"space_guids", "organization_guids", "service_broker_names")
+	lq, ok := c.parseList(specPlans)
 	if !ok {
 		return
 	}
@@ -455,21 +381,42 @@ func (c *ccReq) listPlans() {
 	var rows []row
 	for _, p := range itrtPlans {
 		if !lq.matchFold("names", p) || !lq.match("guids", w.planGUID(p)) || !lq.match("available", "true") ||
+			!lq.match("broker_catalog_ids", "it-rt-"+p) ||
 			!lq.matchFold("service_offering_names", "it-rt") || !lq.match("service_offering_guids", w.offeringGUID()) ||
-			!lq.match("service_broker_names", "it-rt-broker") || !c.planVisibleUnder(p, lq) {
+			!lq.match("service_broker_names", brokerName) || !lq.match("service_broker_guids", w.brokerGUID()) ||
+			!c.planOfInstances(p, lq) || !c.planVisibleUnder(p, lq) {
 			continue
 		}
 		p := p
-		rows = append(rows, row{name: p, created: catalogueTime, updated: catalogueTime, render: func() map[string]any { return c.planJSON(p) }})
+		rows = append(rows, row{name: p, created: catalogueTime, updated: catalogueTime, obj: p, render: func() map[string]any { return c.planJSON(p) }})
 	}
-	c.writeList(lq, rows)
+	c.writeList(lq, rows, c.planIncluded(lq))
+}
+
+// planOfInstances is the service_instance_guids filter: plans of those
+// instances (that the user can read).
+func (c *ccReq) planOfInstances(plan string, lq *listQuery) bool {
+	gs, ok := lq.values("service_instance_guids")
+	if !ok {
+		return true
+	}
+	for _, g := range gs {
+		if in := c.cfInstance(g); in != nil && in.Plan == plan {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *ccReq) getPlan(g string) {
+	lq, ok := c.parseShow(specPlan)
+	if !ok {
+		return
+	}
 	p := c.s.world.planName(g)
 	if p == "" || len(c.planSpaces(p)) == 0 {
 		c.notFound("Service plan not found")
 		return
 	}
-	writeJSON(c.w, http.StatusOK, c.planJSON(p))
+	c.writeOne(c.planJSON(p), c.planIncluded(lq), p)
 }

@@ -26,10 +26,15 @@ const (
 	cliMsgBackendError = "Unexpected response code returned by backend service while executing command."
 	cliMediaCIS        = "application/json;charset=UTF-8"
 	cliMediaSM         = "application/json"
+	// cliMediaCISError: CIS error bodies come without the charset (as
+	// recorded for 400 and 404).
+	cliMediaCISError = "application/json"
 	// cliSSOLongPoll is how long the waiting SSO POST blocks before 504.
 	cliSSOLongPoll = 60 * time.Second
-	// cliMinMinor is the oldest accepted protocol v2.<minor>.x.
-	cliMinMinor = 100
+	// cliMinMinor is the oldest accepted protocol v2.<minor>.x: v2.97.0,
+	// the version of SAP's Terraform provider v1.25.0, is evidenced as
+	// accepted; older ones get 412.
+	cliMinMinor = 97
 )
 
 var cliVersionRE = regexp.MustCompile(`^v2\.(\d+)\.(\d+)$`)
@@ -229,7 +234,7 @@ func cliBody(backend int, media string, v any) cliResult {
 
 // cliCIS is a flattened CIS error: {"error":"<text> [Error: <code>/<status>]"}.
 func cliCIS(backend, code int, text string) cliResult {
-	return cliBody(backend, cliMediaCIS, map[string]string{"error": fmt.Sprintf("%s [Error: %d/%d]", text, code, backend)})
+	return cliBody(backend, cliMediaCISError, map[string]string{"error": fmt.Sprintf("%s [Error: %d/%d]", text, code, backend)})
 }
 
 // cliSMError is a Service Manager error: {"error","description"}.
@@ -301,12 +306,10 @@ func (s *Server) cliNewSessionLocked(u *User, idp string) cliResult {
 	if idp != "" {
 		issuer = idp
 	}
-	name := u.Email
-	if i := strings.IndexByte(name, '@'); i > 0 {
-		name = name[:i]
-	}
+	// Only issuer and mail, as every recorded real login answers; SAP's own
+	// unit-test fake adds "user", which a client must not rely on.
 	return cliResult{sessionID: id, mediaType: cliMediaCIS,
-		body: [][]byte{cliJSON(map[string]string{"issuer": issuer, "mail": u.Email, "user": name})}}
+		body: [][]byte{cliJSON(map[string]string{"issuer": issuer, "mail": u.Email})}}
 }
 
 // --- SSO ---------------------------------------------------------------------

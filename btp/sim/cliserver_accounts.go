@@ -61,25 +61,26 @@ type cliGAObject struct {
 	Subaccounts      []*cliSAObject  `json:"subaccounts,omitempty"`
 }
 
+// cliDirObject is a directory inside the hierarchy: as recorded, with a
+// description and without the subdomain and labels a directory get has.
 type cliDirObject struct {
-	GUID              string              `json:"guid"`
-	ParentGuid        string              `json:"parentGuid"` //nolint:revive // wire name
-	ParentGUID        string              `json:"parentGUID"`
-	ParentType        string              `json:"parentType"`
-	GlobalAccountGUID string              `json:"globalAccountGUID"`
-	DisplayName       string              `json:"displayName"`
-	CreatedDate       string              `json:"createdDate"`
-	CreatedBy         string              `json:"createdBy"`
-	ModifiedDate      string              `json:"modifiedDate"`
-	EntityState       string              `json:"entityState"`
-	StateMessage      string              `json:"stateMessage"`
-	Subdomain         string              `json:"subdomain"`
-	DirectoryType     string              `json:"directoryType"`
-	DirectoryFeatures []string            `json:"directoryFeatures"`
-	Labels            map[string][]string `json:"labels"`
-	ContractStatus    string              `json:"contractStatus"`
-	Children          []*cliDirObject     `json:"children,omitempty"`
-	Subaccounts       []*cliSAObject      `json:"subaccounts,omitempty"`
+	GUID              string          `json:"guid"`
+	ParentGuid        string          `json:"parentGuid"` //nolint:revive // wire name
+	ParentGUID        string          `json:"parentGUID"`
+	ParentType        string          `json:"parentType"`
+	GlobalAccountGUID string          `json:"globalAccountGUID"`
+	DisplayName       string          `json:"displayName"`
+	CreatedDate       string          `json:"createdDate"`
+	CreatedBy         string          `json:"createdBy"`
+	ModifiedDate      string          `json:"modifiedDate"`
+	EntityState       string          `json:"entityState"`
+	StateMessage      string          `json:"stateMessage"`
+	Description       string          `json:"description"`
+	DirectoryType     string          `json:"directoryType"`
+	DirectoryFeatures []string        `json:"directoryFeatures"`
+	ContractStatus    string          `json:"contractStatus"`
+	Children          []*cliDirObject `json:"children,omitempty"`
+	Subaccounts       []*cliSAObject  `json:"subaccounts,omitempty"`
 }
 
 type cliSAObject struct {
@@ -142,8 +143,8 @@ func (s *Server) cliDirObjectLocked(d *Directory, i int) *cliDirObject {
 		GlobalAccountGUID: w.GlobalAccountGUID, DisplayName: d.Name,
 		CreatedDate: cliDate(cliGACreated.AddDate(0, 1, i)), CreatedBy: AdminUser,
 		ModifiedDate: cliDate(cliGACreated.AddDate(0, 1, i).Add(time.Hour)), EntityState: "OK",
-		StateMessage: "Directory created.", Subdomain: d.GUID, DirectoryType: d.Type,
-		DirectoryFeatures: d.Features, Labels: map[string][]string{}, ContractStatus: "ACTIVE",
+		StateMessage: "Directory created.", DirectoryType: d.Type,
+		DirectoryFeatures: d.Features, ContractStatus: "ACTIVE",
 	}
 	if p := w.directory(d.Parent); p != nil {
 		o.ParentGuid, o.ParentGUID, o.ParentType = p.GUID, p.GUID, p.Type

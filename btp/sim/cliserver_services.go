@@ -21,10 +21,13 @@ type cliOffering struct {
 	Name, DisplayName, Description string
 	InstancesRetrievable           bool
 	Plans                          []string
+	// NoDisplayName: metadata without displayName, as 2 of 23 recorded
+	// real offerings come.
+	NoDisplayName bool
 }
 
 var cliOfferings = []cliOffering{
-	{Name: "destination", DisplayName: "Destination Service", Description: "Provides a secure and reliable access to destination configuration.", InstancesRetrievable: false, Plans: []string{"lite"}},
+	{Name: "destination", DisplayName: "Destination Service", Description: "Provides a secure and reliable access to destination configuration.", InstancesRetrievable: false, Plans: []string{"lite"}, NoDisplayName: true},
 	{Name: "it-rt", DisplayName: "Process Integration Runtime", Description: "Process Integration Runtime: OAuth clients for the Cloud Integration runtime and APIs.", Plans: []string{"integration-flow", "api"}},
 	{Name: "service-manager", DisplayName: "Service Manager", Description: "Service Manager manages service instances across environments.", InstancesRetrievable: true, Plans: []string{"subaccount-admin"}},
 	{Name: "xsuaa", DisplayName: "Authorization and Trust Management Service", Description: "Manage application authorizations and trust to identity providers.", Plans: []string{"application", "broker"}},
@@ -53,11 +56,15 @@ func (s *Server) cliVisibleLocked(sa *Subaccount, now time.Time) map[string][]st
 }
 
 func (s *Server) cliOfferingObject(o cliOffering) map[string]any {
+	meta := map[string]any{"displayName": o.DisplayName, "documentationUrl": "https://help.sap.com/", "longDescription": o.Description}
+	if o.NoDisplayName {
+		delete(meta, "displayName")
+	}
 	return map[string]any{
 		"id": cliOfferingID(o.Name), "ready": true, "name": o.Name, "description": o.Description,
 		"bindable": true, "instances_retrievable": o.InstancesRetrievable, "bindings_retrievable": o.InstancesRetrievable,
 		"plan_updateable": false, "allow_context_updates": false, "tags": []string{o.Name},
-		"metadata":  map[string]any{"displayName": o.DisplayName, "documentationUrl": "https://help.sap.com/", "longDescription": o.Description},
+		"metadata":  meta,
 		"broker_id": cliStableGUID("broker/" + o.Name), "catalog_id": o.Name, "catalog_name": o.Name,
 		"created_at": cliSMTime(cliGACreated), "updated_at": cliSMTime(cliGAModified),
 	}
@@ -73,6 +80,11 @@ func (s *Server) cliPlanObject(o cliOffering, plan string, full bool) map[string
 		"updated_at": cliSMTime(cliGAModified),
 	}
 	if full {
+		// get answers the SM object itself: without the CLI's list extras
+		// (the client takes the offering name from its own request).
+		delete(m, "service_offering_name")
+		delete(m, "data_center")
+		delete(m, "plan_updateable")
 		m["metadata"] = map[string]any{"supportsInstanceSharing": false, "displayName": plan, "bullets": []string{}}
 		m["schemas"] = map[string]any{"service_instance": map[string]any{"create": map[string]any{"parameters": map[string]any{
 			"$schema": "http://json-schema.org/draft-04/schema#", "type": "object", "additionalProperties": false}}}}

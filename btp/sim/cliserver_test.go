@@ -149,6 +149,7 @@ func TestCLILogin_StatusCodes(t *testing.T) {
 		{"custom idp user", cliTV, map[string]string{"subdomain": GASubdomain, "userName": "idp@acme.example", "password": "pw", "customIdp": CustomIdP}, 200},
 		{"custom idp user without idp", cliTV, map[string]string{"subdomain": GASubdomain, "userName": "idp@acme.example", "password": "pw"}, 401},
 		{"no global account role", cliTV, map[string]string{"subdomain": GASubdomain, "userName": "norole@acme.example", "password": "pw"}, 403},
+		{"previous client release", "v2.97.0", map[string]string{"subdomain": GASubdomain, "userName": AdminUser, "password": AdminPassword}, 200},
 		{"outdated version", "v2.64.0", map[string]string{"subdomain": GASubdomain, "userName": AdminUser, "password": AdminPassword}, 412},
 		{"malformed version", "2.106.1", map[string]string{"subdomain": GASubdomain, "userName": AdminUser, "password": AdminPassword}, 412},
 	}
@@ -170,8 +171,8 @@ func TestCLILogin_StatusCodes(t *testing.T) {
 			}
 			var body map[string]string
 			r.json(t, &body)
-			if body["mail"] != tt.body["userName"] || body["issuer"] == "" || body["user"] == "" {
-				t.Errorf("body %v", body)
+			if len(body) != 2 || body["mail"] != tt.body["userName"] || body["issuer"] == "" {
+				t.Errorf("body %v, want only issuer and mail, as real logins answer", body)
 			}
 		})
 	}
@@ -221,9 +222,9 @@ func TestCLICommand_TwoStatusLayers(t *testing.T) {
 		{"unknown subaccount pre-check", "services/offering", "list", map[string]any{"subaccount": missing}, 403, "", "",
 			"Subaccount '" + missing + "' does not exist and thus did not entitle you to execute the command.", `^$`},
 		{"CIS not found", "accounts/subaccount", "get", map[string]any{"globalAccount": GASubdomain, "subaccount": missing}, 200, "404",
-			"application/json;charset=UTF-8", "", `^\{"error":"Subaccount ` + missing + ` not found \[Error: 20004/404\]"\}$`},
+			"application/json", "", `^\{"error":"Subaccount ` + missing + ` not found \[Error: 20004/404\]"\}$`},
 		{"environment not found", "accounts/environment-instance", "get", map[string]any{"subaccount": c.sub(SubFreshSubdomain).GUID, "environmentID": "X"}, 200, "404",
-			"application/json;charset=UTF-8", "", `\[Error: 41000/404\]`},
+			"application/json", "", `\[Error: 41000/404\]`},
 		{"SM not found", "services/binding", "get", map[string]any{"subaccount": c.sub(SubFreshSubdomain).GUID, "id": missing}, 200, "404",
 			"application/json", "", `^\{"description":"could not find such /v1/service_bindings","error":"NotFound"\}$`},
 		{"booleans tolerated", "accounts/global-account", "get", map[string]any{"showHierarchy": true}, 200, "200", "application/json;charset=UTF-8", "", `"children"`},
@@ -291,6 +292,20 @@ func TestCLIGlobalAccount_Hierarchy(t *testing.T) {
 	}
 	if len(ga.Subaccounts) != 1 || ga.Subaccounts[0].DisplayName != SubFresh {
 		t.Errorf("top-level subaccounts %+v", ga.Subaccounts)
+	}
+	// Directories in the hierarchy carry description, not subdomain or
+	// labels (as recorded from SAP).
+	var raw struct {
+		Children []map[string]any `json:"children"`
+	}
+	r.json(t, &raw)
+	for _, k := range []string{"subdomain", "labels"} {
+		if _, ok := raw.Children[0][k]; ok {
+			t.Errorf("hierarchy directory carries %s: %v", k, raw.Children[0])
+		}
+	}
+	if _, ok := raw.Children[0]["description"]; !ok {
+		t.Errorf("hierarchy directory without description: %v", raw.Children[0])
 	}
 	// Without showHierarchy there are no children.
 	r = c.cmd("accounts/global-account", "get", map[string]any{"globalAccount": GASubdomain})
@@ -535,6 +550,15 @@ func TestCLIServices_InstanceAndBinding(t *testing.T) {
 	if !cliHasName(offs, "it-rt") {
 		t.Errorf("it-rt not offered in %s", SubReady)
 	}
+	bare := 0
+	for _, o := range offs {
+		if _, ok := o["metadata"].(map[string]any)["displayName"]; !ok {
+			bare++
+		}
+	}
+	if bare == 0 {
+		t.Errorf("every offering has metadata.displayName; real SAP omits it on some")
+	}
 	offs = nil
 	c.cmd("services/offering", "list", map[string]any{"subaccount": fresh}).json(t, &offs)
 	if cliHasName(offs, "it-rt") {
@@ -545,6 +569,11 @@ func TestCLIServices_InstanceAndBinding(t *testing.T) {
 	c.cmd("services/plan", "get", map[string]any{"subaccount": ready, "name": "integration-flow", "offeringName": "it-rt"}).json(t, &plan)
 	if _, ok := plan["labels"].(string); !ok || plan["id"] == "" {
 		t.Fatalf("plan %v", plan)
+	}
+	for _, extra := range []string{"service_offering_name", "data_center", "plan_updateable"} {
+		if _, ok := plan[extra]; ok {
+			t.Errorf("plan get carries %s, which real SAP sends only in lists", extra)
+		}
 	}
 	planID := plan["id"].(string)
 	if r := c.cmd("services/plan", "get", map[string]any{"subaccount": fresh, "name": "integration-flow", "offeringName": "it-rt"}); r.backend() != "404" {

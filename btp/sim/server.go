@@ -47,6 +47,9 @@ type Config struct {
 	StateFile string
 	// Now overrides the clock (tests).
 	Now func() time.Time
+	// CLIServerAddr, CFAddr and XSUAAAddr fix the listen addresses
+	// ("127.0.0.1:8080"); they must be loopback. Empty: a free port.
+	CLIServerAddr, CFAddr, XSUAAAddr string
 }
 
 // Server is a running simulator.
@@ -56,6 +59,9 @@ type Server struct {
 	mu    sync.Mutex
 	world *World
 	rnd   *rand.Rand
+	// reqRnd draws X-Vcap-Request-Ids: a stream of its own, so the GUIDs
+	// of what a test creates do not depend on how many reads came first.
+	reqRnd *rand.Rand
 
 	// Sessions and tokens live only in memory: a restart logs everyone out.
 	sessions map[string]*session  // CLI server session id -> session
@@ -131,6 +137,7 @@ func Start(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg:      cfg,
 		rnd:      rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
+		reqRnd:   rand.New(rand.NewPCG(cfg.Seed^0x5851f42d4c957f2d, cfg.Seed+0x14057b7ef767814f)),
 		sessions: map[string]*session{},
 		sso:      map[string]*ssoLogin{},
 		tokens:   map[string]*cfToken{},
@@ -152,14 +159,14 @@ func Start(cfg Config) (*Server, error) {
 	}
 
 	var err error
-	if s.cli, err = serve("cli", s.wrap("cli", s.cliServerHandler())); err != nil {
+	if s.cli, err = serve("BTP CLI server", cfg.CLIServerAddr, s.wrap("cli", s.cliServerHandler())); err != nil {
 		return nil, err
 	}
-	if s.cf, err = serve("cf", s.wrap("cf", s.cfHandler())); err != nil {
+	if s.cf, err = serve("Cloud Foundry", cfg.CFAddr, s.wrap("cf", s.cfHandler())); err != nil {
 		s.Close()
 		return nil, err
 	}
-	if s.xsuaa, err = serve("xsuaa", s.wrap("xsuaa", s.xsuaaHandler())); err != nil {
+	if s.xsuaa, err = serve("XSUAA", cfg.XSUAAAddr, s.wrap("xsuaa", s.xsuaaHandler())); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -169,10 +176,23 @@ func Start(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-func serve(name string, h http.Handler) (*listener, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// serve listens on addr, which must be loopback ("" picks a free port):
+// the simulator hands out demo credentials and must not be reachable from
+// other machines.
+func serve(name, addr string, h http.Handler) (*listener, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return nil, fmt.Errorf("simulator %s listener: %w", name, err)
+		return nil, fmt.Errorf("simulator %s address %q: %w", name, addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("simulator %s address %q is not loopback; use 127.0.0.1:PORT", name, addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("simulator %s listener on %s: %w", name, addr, err)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln) //nolint:errcheck // ends with Close

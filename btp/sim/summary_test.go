@@ -18,8 +18,19 @@ func freeLoopbackAddr(t *testing.T) string {
 }
 
 func TestStart_FixedLoopbackAddresses(t *testing.T) {
-	cli, cf, xs := freeLoopbackAddr(t), freeLoopbackAddr(t), freeLoopbackAddr(t)
-	s, err := Start(Config{CLIServerAddr: cli, CFAddr: cf, XSUAAAddr: xs, EntitlementPadding: -1})
+	var (
+		cli, cf, xs string
+		s           *Server
+		err         error
+	)
+	// A port found free may be taken by a parallel test before Start binds
+	// it: try again with new ports then.
+	for range 5 {
+		cli, cf, xs = freeLoopbackAddr(t), freeLoopbackAddr(t), freeLoopbackAddr(t)
+		if s, err = Start(Config{CLIServerAddr: cli, CFAddr: cf, XSUAAAddr: xs, EntitlementPadding: -1}); err == nil || !strings.Contains(err.Error(), "address already in use") {
+			break
+		}
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

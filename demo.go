@@ -28,14 +28,19 @@ func startDemo(dirs configdir.Dirs, reset bool) (*sim.Server, error) {
 			return nil, err
 		}
 	}
-	// Durations long enough to watch the spinners, short enough to wait for.
-	return sim.Start(sim.Config{
+	return sim.Start(demoSimConfig(state))
+}
+
+// demoSimConfig is the demo landscape's simulator: durations long enough to
+// watch the spinners, short enough to wait for.
+func demoSimConfig(state string) sim.Config {
+	return sim.Config{
 		StateFile:     state,
 		ProvisionTime: 4 * time.Second,
 		BindTime:      1500 * time.Millisecond,
 		EntitleTime:   1500 * time.Millisecond,
 		Seed:          uint64(time.Now().UnixNano()),
-	})
+	}
 }
 
 // demoDefaults fills what a newcomer would otherwise have to know.

@@ -16,11 +16,13 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/cpikey/cpikey/btp/redact"
 	"github.com/cpikey/cpikey/btp/transport"
 )
 
@@ -46,6 +48,9 @@ type Client struct {
 
 	mu   sync.Mutex
 	sess *Session
+	// known are secrets the server sent (service key credentials): an
+	// error text that echoes one must not show it. Guarded by mu.
+	known []string
 
 	// redirectAllowed replaces sapCLIServerURL in tests.
 	redirectAllowed func(*url.URL) bool
@@ -149,6 +154,8 @@ type call struct {
 	corrID     string
 	// login hints for error texts
 	subdomain, customIdP string
+	// secrets this call sends besides the session id (the password)
+	secrets []string
 }
 
 // Execute runs "<command>?<action>" (e.g. "accounts/subaccount", "get")
@@ -267,9 +274,54 @@ func (c *Client) once(ctx context.Context, cl *call) (*http.Response, error) {
 	return c.hc.Do(req)
 }
 
+// maxKnown bounds the remembered credential secrets (oldest go first).
+const maxKnown = 256
+
+// remember keeps the secrets of service key credentials for scrubbing.
+func (c *Client) remember(creds []byte) {
+	v := redact.CredentialValues(creds)
+	if len(v) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, x := range v {
+		if !slices.Contains(c.known, x) {
+			c.known = append(c.known, x)
+		}
+	}
+	if n := len(c.known) - maxKnown; n > 0 {
+		c.known = append([]string(nil), c.known[n:]...)
+	}
+}
+
+// secrets lists what must not appear in cl's error texts: what cl sent
+// (password, session id), the current session id and remembered secrets.
+func (c *Client) secrets(cl *call) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := append([]string(nil), cl.secrets...)
+	if cl.sess != nil {
+		out = append(out, cl.sess.id)
+	}
+	if c.sess != nil {
+		out = append(out, c.sess.id)
+	}
+	return append(out, c.known...)
+}
+
 // classify turns a response into success (nil) or an *Error, and says
 // whether the call may be repeated. Failed responses are drained and closed.
+// The error's server texts are scrubbed of every secret the client holds.
 func (c *Client) classify(cl *call, resp *http.Response) (*Error, bool, time.Duration) {
+	e, retry, after := c.classifyRaw(cl, resp)
+	if e != nil {
+		e.scrub(c.secrets(cl))
+	}
+	return e, retry, after
+}
+
+func (c *Client) classifyRaw(cl *call, resp *http.Response) (*Error, bool, time.Duration) {
 	if resp.StatusCode == http.StatusOK && cl.command == "login" {
 		return nil, false, 0
 	}

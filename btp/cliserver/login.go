@@ -49,7 +49,7 @@ func (c *Client) Login(ctx context.Context, req LoginRequest) (*Session, error) 
 		return nil, err
 	}
 	cl := &call{command: "login", method: http.MethodPost, path: "login/" + ProtocolVersion, body: body,
-		idempotent: true, corrID: newUUID(), subdomain: req.Subdomain, customIdP: req.CustomIdP}
+		idempotent: true, corrID: newUUID(), subdomain: req.Subdomain, customIdP: req.CustomIdP, secrets: []string{req.Password}}
 	return c.finishLogin(ctx, cl, req.Subdomain, req.CustomIdP)
 }
 

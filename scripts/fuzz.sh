@@ -26,7 +26,7 @@ while IFS=: read -r file line; do
 	name=${name%%(*}
 	[[ $name =~ $filter ]] || continue
 	targets+=("./$(dirname "$file") $name")
-done < <(grep -rH --include='*_test.go' -E '^func Fuzz[A-Za-z0-9_]*\(' btp steps ui main*.go 2>/dev/null | sort)
+done < <(grep -rH --include='*_test.go' -E '^func Fuzz[A-Za-z0-9_]*\(' btp steps ui safetext profiles adapters configdir headless main*.go 2>/dev/null | sort)
 
 if ((${#targets[@]} == 0)); then
 	echo "fuzz: no target matches '$filter'" >&2

@@ -12,6 +12,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/cpikey/cpikey/adapters/childenv"
 )
 
 // Opener opens URLs; the zero value uses the real OS.
@@ -115,8 +117,9 @@ func browserCommand(b, target string) (string, []string) {
 // startDetached starts the opener without a terminal (its chatter would
 // corrupt the TUI) and reports an immediate failure; an opener still running
 // after quickFail (a browser started in the foreground) counts as success.
+// The browser gets no credentials from cpikey's environment.
 func startDetached(name string, args ...string) error {
-	cmd := exec.Command(name, args...)
+	cmd := childenv.Command(name, args...)
 	if err := cmd.Start(); err != nil {
 		return err
 	}

@@ -162,3 +162,33 @@ func TestStartDetached(t *testing.T) {
 		}
 	}
 }
+
+// TestOpen_BrowserGetsNoSecrets starts a real "browser" that writes down its
+// environment: the login credentials cpikey was given are not in it.
+func TestOpen_BrowserGetsNoSecrets(t *testing.T) {
+	t.Setenv("BTP_PASSWORD", "CANARY-btp-password")
+	t.Setenv("BTP_USERNAME", "canary-user@example.com")
+	t.Setenv("CPIKEY_BROWSER_TEST_KEEP", "kept")
+	dir := t.TempDir()
+	dump := filepath.Join(dir, "env.txt")
+	script := filepath.Join(dir, "env-browser")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nenv > '"+dump+"'\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := (Opener{GOOS: "linux", Getenv: envOf("BROWSER", script)}).Open(loginURL); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(dump)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := string(b)
+	if !strings.Contains(env, "CPIKEY_BROWSER_TEST_KEEP=kept") {
+		t.Fatalf("the browser did not get the ordinary environment:\n%s", env)
+	}
+	for _, s := range []string{"BTP_PASSWORD", "BTP_USERNAME", "CANARY-btp-password", "canary-user@example.com"} {
+		if strings.Contains(env, s) {
+			t.Errorf("the browser's environment holds %s", s)
+		}
+	}
+}

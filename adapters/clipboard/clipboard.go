@@ -52,7 +52,7 @@ type Options struct {
 	// terminal, and no OSC 52 at all otherwise (a secret must never end up
 	// base64-encoded in a redirected log).
 	Out        io.Writer
-	Native     Native                       // nil: github.com/atotto/clipboard
+	Native     Native                       // nil: the platform's tools (see commandNative); atotto/clipboard on Windows
 	GOOS       string                       // "": runtime.GOOS
 	Getenv     func(string) string          // nil: os.Getenv
 	LookPath   func(string) (string, error) // nil: exec.LookPath (finds WSL's clip.exe)
@@ -122,9 +122,6 @@ func New(opts Options) *Clipboard {
 	if c.out == nil && term.IsTerminal(os.Stderr.Fd()) {
 		c.out = os.Stderr
 	}
-	if c.native == nil {
-		c.native = atottoNative{}
-	}
 	if c.goos == "" {
 		c.goos = runtime.GOOS
 	}
@@ -133,6 +130,14 @@ func New(opts Options) *Clipboard {
 	}
 	if c.lookPath == nil {
 		c.lookPath = exec.LookPath
+	}
+	if c.native == nil {
+		// Windows' clipboard is an API (no child process); elsewhere the
+		// tools run with a clean environment.
+		c.native = commandNative{goos: c.goos, getenv: c.getenv, lookPath: c.lookPath}
+		if c.goos == "windows" {
+			c.native = atottoNative{}
+		}
 	}
 	if c.clock == nil {
 		c.clock = realClock{}

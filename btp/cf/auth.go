@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cpikey/cpikey/btp/redact"
 	"github.com/cpikey/cpikey/btp/transport"
 )
 
@@ -254,8 +255,8 @@ func (c *Client) authError(r *response, secrets ...string) error {
 		Description string `json:"error_description"`
 	}
 	if json.Unmarshal(r.body, &body) == nil && (body.Error != "" || body.Description != "") {
-		e.Code = redact(body.Error, secrets...)
-		e.Description = redact(body.Description, secrets...)
+		e.Code = redact.String(body.Error, secrets...)
+		e.Description = redact.String(body.Description, secrets...)
 		return e
 	}
 	// Not JSON, e.g. UAA's plain-text rate limiter: keep one short line.
@@ -263,7 +264,7 @@ func (c *Client) authError(r *response, secrets ...string) error {
 	if len(line) > 200 || strings.Contains(line, "<") {
 		line = ""
 	}
-	e.Description = redact(line, secrets...)
+	e.Description = redact.String(line, secrets...)
 	return e
 }
 

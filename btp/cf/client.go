@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cpikey/cpikey/btp/redact"
 	"github.com/cpikey/cpikey/btp/transport"
 )
 
@@ -251,8 +252,8 @@ func (c *Client) ccError(method string, u *url.URL, r *response) error {
 	if json.Unmarshal(r.body, &body) == nil && len(body.Errors) > 0 {
 		secrets := c.secrets()
 		for _, x := range body.Errors {
-			x.Detail = redact(x.Detail, secrets...)
-			x.Title = redact(x.Title, secrets...)
+			x.Detail = redact.String(x.Detail, secrets...)
+			x.Title = redact.String(x.Title, secrets...)
 			e.Errors = append(e.Errors, x)
 		}
 	} else {

@@ -190,13 +190,3 @@ func (e *JobFailedError) Detail() string {
 	}
 	return e.Job.Errors[0].Detail
 }
-
-// redact replaces every non-empty secret in s.
-func redact(s string, secrets ...string) string {
-	for _, x := range secrets {
-		if len(x) >= 4 {
-			s = strings.ReplaceAll(s, x, "[REDACTED]")
-		}
-	}
-	return s
-}

@@ -15,11 +15,14 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/cpikey/cpikey/btp/redact"
 	"github.com/cpikey/cpikey/btp/transport"
 )
 
@@ -45,6 +48,12 @@ type Client struct {
 
 	mu   sync.Mutex
 	sess *Session
+	// known are secrets the server sent (service key credentials): an
+	// error text that echoes one must not show it. Guarded by mu.
+	known []string
+
+	// redirectAllowed replaces sapCLIServerURL in tests.
+	redirectAllowed func(*url.URL) bool
 }
 
 // New returns a client for serverURL (https, or http on loopback only).
@@ -62,8 +71,49 @@ func New(serverURL string, httpClient *http.Client) (*Client, error) {
 	if httpClient == nil {
 		httpClient = transport.NewHTTPClient(transport.Options{})
 	}
-	return &Client{base: u, hc: httpClient}, nil
+	c := &Client{base: u}
+	hc := *httpClient
+	hc.CheckRedirect = transport.Redirects{
+		Allow: func(u *url.URL) bool {
+			if c.redirectAllowed != nil {
+				return c.redirectAllowed(u)
+			}
+			return sapCLIServerURL(u)
+		},
+		// What SAP's client copies (btp-cli-server.md §1.2 "Redirects").
+		CopyFromResponse: []string{"X-Cpcli-Subdomain", "X-Id-Token"},
+		Hint:             redirectHint,
+	}.Check
+	c.hc = &hc
+	return c, nil
 }
+
+const redirectHint = "cpikey follows redirects only within the configured BTP CLI server or over https to SAP's BTP CLI servers " +
+	"(cli.btp.cloud.sap, cpcli.cf.<region>.hana.ondemand.com): check BTP_CLI_SERVER_URL and any proxy or gateway in between"
+
+// sapCLIServerURL reports the hosts SAP's BTP CLI servers answer on
+// (btp-cli-server.md §1.1, integration-suite.md §1.5): the global server,
+// SAP's canary, and the regional cpcli.cf.<region>.hana.ondemand.com that
+// subscription commands were redirected to. https on the default port only.
+func sapCLIServerURL(u *url.URL) bool {
+	if u.Scheme != "https" || (u.Port() != "" && u.Port() != "443") {
+		return false
+	}
+	host := strings.ToLower(u.Hostname())
+	switch host {
+	case "cli.btp.cloud.sap", "canary.cli.btp.int.sap":
+		return true
+	}
+	region, ok := strings.CutPrefix(host, "cpcli.cf.")
+	if !ok {
+		return false
+	}
+	region, ok = strings.CutSuffix(region, ".hana.ondemand.com")
+	return ok && regionRE.MatchString(region)
+}
+
+// regionRE matches BTP region ids: eu10, us20, eu10-004, cn40.
+var regionRE = regexp.MustCompile(`^[a-z]{2}[0-9]{2,3}(-[0-9]{3})?$`)
 
 // ServerURL returns the server base URL (with a trailing slash).
 func (c *Client) ServerURL() string { return c.base.String() }
@@ -104,6 +154,8 @@ type call struct {
 	corrID     string
 	// login hints for error texts
 	subdomain, customIdP string
+	// secrets this call sends besides the session id (the password)
+	secrets []string
 }
 
 // Execute runs "<command>?<action>" (e.g. "accounts/subaccount", "get")
@@ -166,6 +218,10 @@ func (c *Client) exchange(ctx context.Context, cl *call) (*http.Response, error)
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
+			if re := redirectRefused(err); re != nil {
+				// Final: the server would redirect a repetition again.
+				return nil, fmt.Errorf("%s: %w", cl.what(), re)
+			}
 			final = transportError(cl, err)
 			// A request that may have reached the server is repeated only
 			// when repeating is harmless.
@@ -218,9 +274,54 @@ func (c *Client) once(ctx context.Context, cl *call) (*http.Response, error) {
 	return c.hc.Do(req)
 }
 
+// maxKnown bounds the remembered credential secrets (oldest go first).
+const maxKnown = 256
+
+// remember keeps the secrets of service key credentials for scrubbing.
+func (c *Client) remember(creds []byte) {
+	v := redact.CredentialValues(creds)
+	if len(v) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, x := range v {
+		if !slices.Contains(c.known, x) {
+			c.known = append(c.known, x)
+		}
+	}
+	if n := len(c.known) - maxKnown; n > 0 {
+		c.known = append([]string(nil), c.known[n:]...)
+	}
+}
+
+// secrets lists what must not appear in cl's error texts: what cl sent
+// (password, session id), the current session id and remembered secrets.
+func (c *Client) secrets(cl *call) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := append([]string(nil), cl.secrets...)
+	if cl.sess != nil {
+		out = append(out, cl.sess.id)
+	}
+	if c.sess != nil {
+		out = append(out, c.sess.id)
+	}
+	return append(out, c.known...)
+}
+
 // classify turns a response into success (nil) or an *Error, and says
 // whether the call may be repeated. Failed responses are drained and closed.
+// The error's server texts are scrubbed of every secret the client holds.
 func (c *Client) classify(cl *call, resp *http.Response) (*Error, bool, time.Duration) {
+	e, retry, after := c.classifyRaw(cl, resp)
+	if e != nil {
+		e.scrub(c.secrets(cl))
+	}
+	return e, retry, after
+}
+
+func (c *Client) classifyRaw(cl *call, resp *http.Response) (*Error, bool, time.Duration) {
 	if resp.StatusCode == http.StatusOK && cl.command == "login" {
 		return nil, false, 0
 	}
@@ -283,12 +384,27 @@ func notSent(err error) bool {
 	return errors.As(err, &dns)
 }
 
-func transportError(cl *call, err error) error {
-	what := "BTP login"
-	if cl.command != "login" {
-		cmd, action, _ := strings.Cut(cl.command, "?")
-		what = "btp " + action + " " + cmd
+// redirectRefused returns the refused redirect in err, without net/http's
+// wrapping (which quotes the whole Location the server sent).
+func redirectRefused(err error) *transport.RedirectError {
+	var re *transport.RedirectError
+	if errors.As(err, &re) {
+		return re
 	}
+	return nil
+}
+
+// what names the call the way the btp CLI spells it.
+func (cl *call) what() string {
+	if cl.command == "login" {
+		return "BTP login"
+	}
+	cmd, action, _ := strings.Cut(cl.command, "?")
+	return "btp " + action + " " + cmd
+}
+
+func transportError(cl *call, err error) error {
+	what := cl.what()
 	if cl.idempotent || notSent(err) {
 		return fmt.Errorf("%s: no answer from the BTP CLI server; check the network, proxy settings (HTTPS_PROXY) and the server URL: %w", what, err)
 	}

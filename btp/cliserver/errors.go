@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/cpikey/cpikey/btp/redact"
 )
 
 // Error is a failed exchange with the BTP CLI server. HTTPStatus is the CLI
@@ -105,6 +107,13 @@ func (e *Error) reason() string {
 		return fmt.Sprintf("the BTP CLI server answered with unexpected status %d", e.HTTPStatus)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// scrub removes secrets, in any encoding, from every text the server sent.
+func (e *Error) scrub(secrets []string) {
+	for _, s := range []*string{&e.Message, &e.BrokerDescription, &e.ServerMessage, &e.BackendMessage} {
+		*s = redact.String(*s, secrets...)
+	}
 }
 
 // Hint returns the suggested next step ("" if none).

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/cpikey/cpikey/btp/redact/redacttest"
 )
 
 // Fuzz targets for what the CLI server sends back: the two-layer error
@@ -218,6 +220,80 @@ func FuzzDecodeEntitlements(f *testing.F) {
 		}
 		if err == nil && !bytes.HasPrefix(bytes.TrimLeft(body, " \t\r\n"), []byte("{")) {
 			t.Fatalf("accepted a listing that is no JSON object: %q", body)
+		}
+	})
+}
+
+// Canaries the client holds while the server's error texts echo them. In
+// the fuzzed texts §P, §S, §C and §T stand for the password, session id,
+// client secret and token in the encoding the input picks.
+const (
+	fuzzPassword = `CANARY-Pa$$ "w/<rd>&+=ü`
+	fuzzSecret   = "CANARY-sb$Zk9=/+secret"
+	fuzzToken    = "eyJhbGciOiJSUzI1NiJ9.CANARY-token.c2ln"
+)
+
+// FuzzErrorHidesSecrets feeds error answers that echo the client's secrets
+// (raw, JSON-, URL- or base64-encoded) in the status headers and the body:
+// no secret survives in Error() or in the fields steps show.
+func FuzzErrorHidesSecrets(f *testing.F) {
+	seeds := []struct {
+		status                      int
+		backend, srvMsg, backendMsg string
+		body                        string
+		which                       uint8
+	}{
+		{401, "", "bad credentials for §P", "", ``, 0},
+		{200, "400", "", "", `{"error":"invalid session §S"}`, 1},
+		{200, "502", "", "", `{"error":"BrokerError","broker_error":{"StatusCode":409,"Description":"clientsecret=§C rejected"}}`, 3},
+		{200, "403", "", "You may not use session §S", ``, 5},
+		{429, "", "", "", `{"error":{"code":11006,"message":"§T","details":[{"code":1,"message":"pw §P"}]}}`, 2},
+		{200, "400", "", "", `{"description":"Authorization: Basic §P","error":"BadRequest"}`, 9},
+		{200, "500", "", "", `{"error_code":"E1","error_message":"§C / §T"}`, 10},
+		{504, "", "Request was not sent to the backend: §S", "", ``, 4},
+		{200, "400", "", "", `{"ErrorMessage":"x","violations":[{"configuration":"§C","errors":["§P","§T"]}]}`, 6},
+	}
+	for _, s := range seeds {
+		f.Add(s.status, s.backend, s.srvMsg, s.backendMsg, []byte(s.body), s.which)
+	}
+	f.Fuzz(func(t *testing.T, status int, backend, srvMsg, backendMsg string, body []byte, which uint8) {
+		if status < 100 || status > 999 {
+			return // net/http never hands out such a status
+		}
+		echo := strings.NewReplacer(
+			"§P", redacttest.Echo(int(which), fuzzPassword, []byte("admin@acme.example:")),
+			"§S", redacttest.Echo(int(which), fuzzSession, nil),
+			"§C", redacttest.Echo(int(which), fuzzSecret, []byte("sb-x!b1:")),
+			"§T", redacttest.Echo(int(which), fuzzToken, []byte("t")),
+		).Replace
+		c := &Client{}
+		c.SetSession(&Session{id: fuzzSession, Subdomain: "acme"})
+		c.remember([]byte(`{"oauth":{"clientid":"sb-x!b1","clientsecret":"` + fuzzSecret + `"},"access_token":"` + fuzzToken + `"}`))
+		for _, cl := range []*call{
+			{command: "login", corrID: "corr-1", subdomain: "acme", secrets: []string{fuzzPassword}},
+			{command: "services/binding?delete", corrID: "corr-2", sess: c.Session()},
+		} {
+			resp := &http.Response{
+				StatusCode: status,
+				Header: http.Header{"X-Cpcli-Backend-Status": {echo(backend)}, "X-Cpcli-Server-Message": {echo(srvMsg)},
+					"X-Cpcli-Backend-Message": {echo(backendMsg)}},
+				Body: io.NopCloser(strings.NewReader(echo(string(body)))),
+			}
+			e, _, _ := c.classify(cl, resp)
+			if e == nil {
+				continue
+			}
+			secrets := []string{fuzzSession, fuzzSecret, fuzzToken}
+			if cl.command == "login" {
+				secrets = append(secrets, fuzzPassword)
+			}
+			for _, text := range []string{e.Error(), e.BrokerDescription, e.Message} {
+				for _, s := range secrets {
+					if l := redacttest.Leaks(text, s); len(l) > 0 {
+						t.Fatalf("%s: %q survives (%v) in %q", cl.command, s, l, text)
+					}
+				}
+			}
 		}
 	})
 }

@@ -49,7 +49,7 @@ func (c *Client) Login(ctx context.Context, req LoginRequest) (*Session, error) 
 		return nil, err
 	}
 	cl := &call{command: "login", method: http.MethodPost, path: "login/" + ProtocolVersion, body: body,
-		idempotent: true, corrID: newUUID(), subdomain: req.Subdomain, customIdP: req.CustomIdP}
+		idempotent: true, corrID: newUUID(), subdomain: req.Subdomain, customIdP: req.CustomIdP, secrets: []string{req.Password}}
 	return c.finishLogin(ctx, cl, req.Subdomain, req.CustomIdP)
 }
 
@@ -158,6 +158,9 @@ func (c *Client) WaitBrowserLogin(ctx context.Context, bl *BrowserLogin, subdoma
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("BTP login: stopped waiting for the browser login: %w", ctx.Err())
 			}
+			if re := redirectRefused(err); re != nil {
+				return nil, fmt.Errorf("BTP login: %w", re)
+			}
 			// Client-side timeouts of the long poll: ask again.
 			if err := transport.Sleep(ctx, pause); err != nil {
 				return nil, fmt.Errorf("BTP login: stopped waiting for the browser login: %w", err)
@@ -198,6 +201,9 @@ func (c *Client) Logout(ctx context.Context) error {
 	cl := &call{command: "logout", method: http.MethodPost, path: "logout/" + ProtocolVersion, body: body, sess: s, corrID: newUUID()}
 	resp, err := c.once(ctx, cl)
 	c.SetSession(nil)
+	if re := redirectRefused(err); re != nil {
+		return fmt.Errorf("BTP logout: %w", re)
+	}
 	if err != nil {
 		return fmt.Errorf("BTP logout: %w", err)
 	}

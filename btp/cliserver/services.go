@@ -491,6 +491,7 @@ func (c *Client) CreateBinding(ctx context.Context, req CreateBindingRequest) (*
 		return nil, err
 	}
 	b := w.toBinding()
+	c.remember(b.Credentials)
 	return &b, nil
 }
 
@@ -513,6 +514,7 @@ func (c *Client) getBinding(ctx context.Context, p map[string]string) (*Binding,
 		return nil, err
 	}
 	b := w.toBinding()
+	c.remember(b.Credentials)
 	return &b, nil
 }
 
@@ -525,6 +527,7 @@ func (c *Client) ListBindings(ctx context.Context, subaccountID string) ([]Bindi
 	out := make([]Binding, 0, len(w))
 	for i := range w {
 		out = append(out, w[i].toBinding())
+		c.remember(out[i].Credentials)
 	}
 	return out, nil
 }

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/cpikey/cpikey/btp/redact"
 	"github.com/cpikey/cpikey/btp/transport"
 )
 
@@ -207,15 +208,8 @@ func explain(err error, u *url.URL, c Credentials) error {
 	return fmt.Errorf("token request to %s failed: %s", host, scrub(msg, c))
 }
 
-// scrub removes the secret (raw and form-encoded) from server text.
-func scrub(s string, c Credentials) string {
-	for _, x := range []string{c.ClientSecret, url.QueryEscape(c.ClientSecret)} {
-		if x != "" {
-			s = strings.ReplaceAll(s, x, "[REDACTED]")
-		}
-	}
-	return s
-}
+// scrub removes the secret, in any encoding, from server text.
+func scrub(s string, c Credentials) string { return redact.String(s, c.ClientSecret) }
 
 func inspect(tok *oauth2.Token, c Credentials) (*TokenInfo, error) {
 	info := &TokenInfo{ClientID: c.ClientID}

@@ -3,6 +3,7 @@ package transport_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -85,7 +86,7 @@ func startSim(t *testing.T) *sim.Server {
 	return s
 }
 
-func TestCLIServerClient_RedirectToAnotherHostDropsTheSession(t *testing.T) {
+func TestCLIServerClient_RedirectToAnotherHostSendsNothingThere(t *testing.T) {
 	s := startSim(t)
 	rec := newHeaderRecorder(t)
 	f := front(t, s.CLIServerURL(), "/command/", rec.srv.URL)
@@ -98,18 +99,12 @@ func TestCLIServerClient_RedirectToAnotherHostDropsTheSession(t *testing.T) {
 	if _, err := c.Login(ctx, cliserver.LoginRequest{Subdomain: sim.GASubdomain, User: sim.AdminUser, Password: sim.AdminPassword}); err != nil {
 		t.Fatal(err)
 	}
-	c.Execute(ctx, "accounts/global-account", "get", nil) //nolint:errcheck // the recorder's {} is no valid answer
-	got := rec.seen()
-	if len(got) != 1 {
-		t.Fatalf("the other host saw %d requests, want the redirected one", len(got))
+	_, err = c.Execute(ctx, "accounts/global-account", "get", nil)
+	if !transport.IsRedirectRefused(err) {
+		t.Fatalf("err = %v, want a refused redirect", err)
 	}
-	for _, h := range []string{"X-Cpcli-Sessionid", "Authorization", "Cookie"} {
-		if v := got[0].Get(h); v != "" {
-			t.Errorf("%s reached another host", h)
-		}
-	}
-	if got[0].Get("X-Cpcli-Subdomain") != sim.GASubdomain {
-		t.Error("the recorder did not see the redirected command (no subdomain header)")
+	if n := len(rec.seen()); n != 0 {
+		t.Fatalf("the other host saw %d requests, want none", n)
 	}
 }
 
@@ -131,6 +126,54 @@ func TestCFClient_NeverFollowsRedirectsWithTheBearerToken(t *testing.T) {
 	}
 	if n := len(rec.seen()); n != 0 {
 		t.Fatalf("the bearer token was carried to another host (%d requests)", n)
+	}
+}
+
+// TestCFLogin_PasswordAndPasscodeNeverFollowARedirect: UAA token requests
+// answered 307/308 towards another loopback address send nothing there.
+func TestCFLogin_PasswordAndPasscodeNeverFollowARedirect(t *testing.T) {
+	const password, passcode = "CANARY-cf-Pa$$word", "CANARY-passcode-7f3a"
+	for _, status := range []int{http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		for _, login := range []struct {
+			name string
+			do   func(ctx context.Context, c *cf.Client) error
+		}{
+			{"password", func(ctx context.Context, c *cf.Client) error {
+				return c.LoginPassword(ctx, "u@example.com", password, "")
+			}},
+			{"passcode", func(ctx context.Context, c *cf.Client) error { return c.LoginPasscode(ctx, passcode) }},
+		} {
+			t.Run(http.StatusText(status)+"/"+login.name, func(t *testing.T) {
+				rec := newHeaderRecorderOn(t, "127.0.0.2:0")
+				// A Cloud Foundry root that names itself as login server and
+				// redirects its token endpoint.
+				var api *httptest.Server
+				api = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.URL.Path == "/" {
+						io.WriteString(w, `{"links":{"login":{"href":"`+api.URL+`"},"uaa":{"href":"`+api.URL+`"}}}`) //nolint:errcheck
+						return
+					}
+					w.Header().Set("Location", rec.srv.URL+r.URL.RequestURI())
+					w.WriteHeader(status)
+				}))
+				t.Cleanup(api.Close)
+				c, err := cf.New(api.URL, transport.NewHTTPClient(transport.Options{Timeout: 5 * time.Second}))
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.Retry = transport.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond}
+				err = login.do(context.Background(), c)
+				if err == nil {
+					t.Fatal("logged in through a redirect")
+				}
+				if strings.Contains(err.Error(), "CANARY") {
+					t.Fatalf("the error quotes a secret: %v", err)
+				}
+				if got := rec.bodies(); len(got) != 0 {
+					t.Fatalf("%s received %d requests: %q", rec.srv.Listener.Addr(), len(got), got)
+				}
+			})
+		}
 	}
 }
 

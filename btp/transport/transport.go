@@ -67,7 +67,8 @@ type Options struct {
 	Base http.RoundTripper
 }
 
-// NewHTTPClient builds the client every SAP call goes through.
+// NewHTTPClient builds the client every SAP call goes through. It follows
+// redirects only within the origin of the first request (see Redirects).
 func NewHTTPClient(o Options) *http.Client {
 	timeout := o.Timeout
 	if timeout == 0 {
@@ -95,7 +96,7 @@ func NewHTTPClient(o Options) *http.Client {
 	return &http.Client{
 		Transport:     out,
 		Timeout:       timeout,
-		CheckRedirect: checkRedirect,
+		CheckRedirect: defaultRedirects.Check,
 	}
 }
 
@@ -107,24 +108,6 @@ func (u *userAgent) RoundTrip(r *http.Request) (*http.Response, error) {
 		r.Header.Set("User-Agent", UserAgent)
 	}
 	return u.next.RoundTrip(r)
-}
-
-// sensitiveHeaders never follow a redirect to another host.
-var sensitiveHeaders = []string{"Authorization", "X-Cpcli-Sessionid", "Cookie", "Proxy-Authorization"}
-
-func checkRedirect(req *http.Request, via []*http.Request) error {
-	if len(via) >= 5 {
-		return errors.New("stopped after 5 redirects")
-	}
-	if _, err := CheckURL(req.URL.String()); err != nil {
-		return err
-	}
-	if req.URL.Host != via[0].URL.Host {
-		for _, h := range sensitiveHeaders {
-			req.Header.Del(h)
-		}
-	}
-	return nil
 }
 
 // ReadBody reads at most limit bytes of r and fails (without reading the rest)

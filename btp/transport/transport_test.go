@@ -67,23 +67,43 @@ func TestCheckURL_PlainHTTPOnlyToLoopback(t *testing.T) {
 type headerRecorder struct {
 	mu   sync.Mutex
 	reqs []http.Header
+	body []string
 	srv  *httptest.Server
 }
 
-func newHeaderRecorder(t *testing.T) *headerRecorder {
+func newHeaderRecorder(t *testing.T) *headerRecorder { return newHeaderRecorderOn(t, "") }
+
+// newHeaderRecorderOn listens on addr (e.g. 127.0.0.2:0, another loopback
+// host), or on a free port of 127.0.0.1 when addr is "" or unusable.
+func newHeaderRecorderOn(t *testing.T, addr string) *headerRecorder {
 	r := &headerRecorder{}
-	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	r.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.URL.Path == "/from" {
 			http.Redirect(w, req, "/to", http.StatusTemporaryRedirect)
 			return
 		}
+		b, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
 		r.reqs = append(r.reqs, req.Header.Clone())
+		r.body = append(r.body, string(b))
 		r.mu.Unlock()
 		io.WriteString(w, "{}") //nolint:errcheck
 	}))
+	if addr != "" {
+		if ln, err := net.Listen("tcp", addr); err == nil {
+			r.srv.Listener.Close()
+			r.srv.Listener = ln
+		}
+	}
+	r.srv.Start()
 	t.Cleanup(r.srv.Close)
 	return r
+}
+
+func (r *headerRecorder) bodies() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.body...)
 }
 
 func (r *headerRecorder) seen() []http.Header {
@@ -108,57 +128,72 @@ var sensitive = map[string]string{
 	"Proxy-Authorization": "Basic Q0FOQVJZ",
 }
 
-func TestNewHTTPClient_RedirectsNeverCarrySessionOrBearerToAnotherHost(t *testing.T) {
+// TestNewHTTPClient_FollowsRedirectsOnlyWithinTheOrigin: another port or
+// host gets nothing at all (no body, no headers); the same origin gets the
+// request again, body and headers included.
+func TestNewHTTPClient_FollowsRedirectsOnlyWithinTheOrigin(t *testing.T) {
+	const body = `{"paramValues":{}}`
 	cases := []struct {
-		name     string
-		start    func(rec *headerRecorder) string // URL of the first request
-		wantKept bool
+		name   string
+		start  func(rec *headerRecorder) string // URL of the first request
+		follow bool
 	}{
 		{"other port", func(rec *headerRecorder) string { return redirector(t, rec.srv.URL).URL + "/command" }, false},
 		{"other host name", func(rec *headerRecorder) string {
 			return redirector(t, strings.Replace(rec.srv.URL, "127.0.0.1", "localhost", 1)).URL + "/command"
 		}, false},
-		// Same host and port: the headers stay, which proves the recorder
-		// would see them had they been forwarded elsewhere.
-		{"same host", func(rec *headerRecorder) string { return rec.srv.URL + "/from" }, true},
+		// Same host and port: everything is sent again, which proves the
+		// recorder would see it had it been forwarded elsewhere.
+		{"same origin", func(rec *headerRecorder) string { return rec.srv.URL + "/from" }, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := newHeaderRecorder(t)
 			hc := transport.NewHTTPClient(transport.Options{Timeout: 5 * time.Second})
-			req, _ := http.NewRequest(http.MethodPost, tc.start(rec), strings.NewReader(`{"paramValues":{}}`))
+			req, _ := http.NewRequest(http.MethodPost, tc.start(rec), strings.NewReader(body))
 			for k, v := range sensitive {
 				req.Header.Set(k, v)
 			}
 			resp, err := hc.Do(req)
+			got := rec.seen()
+			if !tc.follow {
+				if len(got) != 0 {
+					t.Fatalf("the other origin saw %d requests, want none", len(got))
+				}
+				if !transport.IsRedirectRefused(err) {
+					t.Fatalf("err = %v, want a refused redirect", err)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
 			resp.Body.Close()
-			got := rec.seen()
-			if len(got) != 1 {
-				t.Fatalf("redirect target saw %d requests, want 1", len(got))
+			if len(got) != 1 || rec.bodies()[0] != body {
+				t.Fatalf("redirect target saw %d requests (%q), want 1 with the body", len(got), rec.bodies())
 			}
 			for k, v := range sensitive {
-				if kept := got[0].Get(k) == v; kept != tc.wantKept {
-					t.Errorf("%s kept = %v, want %v", k, kept, tc.wantKept)
+				if got[0].Get(k) != v {
+					t.Errorf("%s was not kept within the origin", k)
 				}
 			}
 		})
 	}
 }
 
-func TestNewHTTPClient_RedirectToPlainHTTPElsewhereIsRefused(t *testing.T) {
+func TestNewHTTPClient_RedirectElsewhereIsRefusedBeforeAnyConnection(t *testing.T) {
 	// cli.btp.example.invalid never resolves; the refusal must come first.
-	s := redirector(t, "http://cli.btp.example.invalid")
-	hc := transport.NewHTTPClient(transport.Options{Timeout: 5 * time.Second})
-	resp, err := hc.Get(s.URL + "/x")
-	if err == nil {
-		resp.Body.Close()
-		t.Fatal("followed a redirect to plain http on another host")
-	}
-	if !strings.Contains(err.Error(), "refusing plain http://") {
-		t.Fatalf("error %q does not name the refusal", err)
+	for _, target := range []string{"http://cli.btp.example.invalid", "https://cli.btp.example.invalid"} {
+		s := redirector(t, target)
+		hc := transport.NewHTTPClient(transport.Options{Timeout: 5 * time.Second})
+		resp, err := hc.Get(s.URL + "/x")
+		if err == nil {
+			resp.Body.Close()
+			t.Fatalf("followed a redirect to %s", target)
+		}
+		if !transport.IsRedirectRefused(err) || !strings.Contains(err.Error(), "cli.btp.example.invalid, where cpikey does not send credentials; nothing was sent there") {
+			t.Fatalf("error %q does not name the refusal", err)
+		}
 	}
 }
 

@@ -1,3 +1,0 @@
-// Package safetext is what may reach a terminal: text from SAP or any
-// server made inert, and secrets masked.
-package safetext

@@ -68,19 +68,19 @@ field() { awk -v k="$2" -v p="$3" -v c="$4" '$1 == k && $6 == p { print $c }' "$
 # inspect PACKAGE FORMAT ARCH VERSION BINARY_SHA MAN_SHA ELF: integrity, metadata, files
 inspect() {
 	local pkg=$1 format=$2 arch=$3 version=$4 bin_sha=$5 man_sha=$6 elf=$7
-	local list="$WORK/$(basename "$pkg").list" licence zsh want got path
+	local list="$WORK/$(basename "$pkg").list" licence comps want got path
 	[ -s "$pkg" ] || fail "missing or empty $(basename "$pkg")"
 	"$WORK/pkginspect" "$pkg" >"$list" || fail "$(basename "$pkg") does not pass pkginspect's integrity checks"
 	for kv in "format $format" "name cpikey" "version $version" "arch $arch"; do
 		grep -qx "$kv" "$list" || fail "$(basename "$pkg"): want '$kv', got: $(grep -E '^(format|name|version|arch) ' "$list" | tr '\n' ' ')"
 	done
 	if [ "$format" = deb ]; then
-		licence=/usr/share/doc/cpikey/copyright zsh=("${COMPLETIONS_DEB[@]}")
+		licence=/usr/share/doc/cpikey/copyright comps=("${COMPLETIONS_DEB[@]}")
 	else
-		licence=/usr/share/licenses/cpikey/LICENSE zsh=("${COMPLETIONS_OTHER[@]}")
+		licence=/usr/share/licenses/cpikey/LICENSE comps=("${COMPLETIONS_OTHER[@]}")
 	fi
 	want=(/usr/bin/cpikey /usr/share/man/man1/cpikey.1.gz /usr/share/doc/cpikey/README.md "$licence")
-	[ "$WITHOUT_COMPLETIONS" = 1 ] || want+=("${zsh[@]}")
+	[ "$WITHOUT_COMPLETIONS" = 1 ] || want+=("${comps[@]}")
 	got=$(awk '$1 == "file" { print $6 }' "$list" | sort)
 	[ "$got" = "$(printf '%s\n' "${want[@]}" | sort)" ] ||
 		fail "$(basename "$pkg") holds files"$'\n'"$got"$'\n'"want"$'\n'"$(printf '%s\n' "${want[@]}" | sort)"
@@ -95,7 +95,7 @@ inspect() {
 	done
 	if [ "$WITHOUT_COMPLETIONS" = 0 ]; then
 		# the same three scripts in every package
-		for path in "${zsh[@]}"; do echo "$(basename "$path") $(field "$list" file "$path" 4)"; done >"$list.completions"
+		for path in "${comps[@]}"; do echo "$(basename "$path") $(field "$list" file "$path" 4)"; done >"$list.completions"
 		if [ -f "$WORK/completions" ]; then
 			cmp -s "$WORK/completions" "$list.completions" || fail "$(basename "$pkg"): its completions differ from the other packages'"
 		else
@@ -166,8 +166,8 @@ status=$(dpkg-query -W -f='${db:Status-Status} ${Version}' cpikey 2>/dev/null ||
 case $status in
 "" | not-installed*) ;;
 "installed $DEBV" | *" $DEBV")
-	echo "package-check: removing cpikey $DEBV left by an earlier run"
-	"${SUDO[@]}" dpkg -r cpikey >/dev/null ;;
+	echo "package-check: purging cpikey $DEBV left by an earlier run"
+	"${SUDO[@]}" dpkg -P cpikey >/dev/null ;;
 *) fail "a cpikey package is installed already ($status): this check installs and removes cpikey; remove it (dpkg -r cpikey) or run on another machine" ;;
 esac
 mapfile -t files < <(awk '$1 == "file" { print $6 }' "$list")

@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# Checks scripts/release.sh end to end: five archives, SHA256SUMS verifies,
-# each archive holds a binary for its platform, and the linux/amd64 binary
-# reports the stamped version.
+# Checks scripts/release.sh end to end: five archives (each with a binary for
+# its platform, the docs and, for macOS and Linux, the man page), six Linux
+# packages, SHA256SUMS verifies, the manifests check against the archives,
+# the man page is clean roff, and the linux/amd64 binary reports the stamped
+# version.
+#
+#   .ci/release-check.sh [DIST]    DIST: keep the release there (for
+#                                  .ci/package-check.sh); default a temp dir
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
 
-VERSION=0.0.0-ci
+VERSION=0.0.0-rc1
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/cpikey-release-check.XXXXXX")
 trap 'rm -rf "$OUT"' EXIT
+DIST=${1:-$OUT/dist}
 
-scripts/release.sh "$VERSION" "$OUT/dist" </dev/null
+scripts/release.sh "$VERSION" "$DIST" </dev/null
 
 fail() { echo "release-check: FAIL: $*" >&2; exit 1; }
 
@@ -28,7 +34,7 @@ for t in windows_amd64 darwin_arm64 darwin_amd64 linux_amd64 linux_arm64; do
 	x="$OUT/x/$t"
 	mkdir -p "$x"
 	if [ "$t" = windows_amd64 ]; then
-		a="$OUT/dist/cpikey_${VERSION}_$t.zip" bin=cpikey.exe
+		a="$DIST/cpikey_${VERSION}_$t.zip" bin=cpikey.exe docs=(README.md LICENSE)
 		[ -f "$a" ] || fail "missing $(basename "$a")"
 		if command -v unzip >/dev/null; then
 			unzip -q "$a" -d "$x"
@@ -36,23 +42,48 @@ for t in windows_amd64 darwin_arm64 darwin_amd64 linux_amd64 linux_arm64; do
 			python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' "$a" "$x"
 		fi
 	else
-		a="$OUT/dist/cpikey_${VERSION}_$t.tar.gz" bin=cpikey
+		a="$DIST/cpikey_${VERSION}_$t.tar.gz" bin=cpikey docs=(README.md LICENSE cpikey.1)
 		[ -f "$a" ] || fail "missing $(basename "$a")"
 		tar -xzf "$a" -C "$x"
 	fi
 	[ -f "$x/$bin" ] || fail "$(basename "$a") has no $bin"
 	m=$(magic "$x/$bin")
 	[[ $m == "${want_magic[$t]}"* ]] || fail "$bin in $(basename "$a") is not a ${t%_*} binary (magic $m)"
-	for doc in README.md LICENSE; do
-		if [ -f "$doc" ] && [ ! -f "$x/$doc" ]; then fail "$(basename "$a") lacks $doc"; fi
+	for doc in "${docs[@]}"; do
+		[ -s "$x/$doc" ] || fail "$(basename "$a") lacks $doc"
 	done
-	echo "release-check: ok $(basename "$a")"
+	cmp -s LICENSE "$x/LICENSE" || fail "LICENSE in $(basename "$a") differs from the repository's"
+	echo "release-check: ok $(basename "$a") ($bin, ${docs[*]})"
 done
 
-n=$(wc -l <"$OUT/dist/SHA256SUMS")
-[ "$n" = 5 ] || fail "SHA256SUMS lists $n files, want 5"
-(cd "$OUT/dist" && sha256sum -c --quiet SHA256SUMS) || fail "sha256sum -c SHA256SUMS"
-echo "release-check: ok SHA256SUMS"
+for p in "cpikey_${VERSION/-/\~}_amd64.deb" "cpikey_${VERSION/-/\~}_arm64.deb" \
+	"cpikey-${VERSION/-/\~}-1.x86_64.rpm" "cpikey-${VERSION/-/\~}-1.aarch64.rpm" \
+	"cpikey_${VERSION/-/_}_x86_64.apk" "cpikey_${VERSION/-/_}_aarch64.apk"; do
+	[ -s "$DIST/$p" ] || fail "missing package $p (.ci/package-check.sh looks inside them)"
+done
+echo "release-check: ok 6 packages present (deb, rpm, apk for amd64 and arm64)"
+
+n=$(wc -l <"$DIST/SHA256SUMS")
+[ "$n" = 11 ] || fail "SHA256SUMS lists $n files, want 11 (5 archives, 6 packages)"
+(cd "$DIST" && sha256sum -c --quiet SHA256SUMS) || fail "sha256sum -c SHA256SUMS"
+echo "release-check: ok SHA256SUMS (11 files)"
+
+# The manifests once more, independently of the release run that wrote them.
+(cd tools && CGO_ENABLED=0 go run ./cmd/manifests check -version "$VERSION" -dir "$DIST") ||
+	fail "manifests do not match the archives"
+
+page="$OUT/x/linux_amd64/cpikey.1"
+th=$(grep -m1 '^\.TH' "$page" || true)
+roff_version=$(printf '%s' "$VERSION" | sed 's/-/\\-/g')
+grep -qF "\"cpikey $roff_version\"" <<<"$th" || fail "cpikey.1: .TH line '$th' does not name cpikey $VERSION"
+grep -q '^\.SS "cpikey list"$' "$page" || fail "cpikey.1 documents no command (no .SS \"cpikey list\")"
+if command -v groff >/dev/null; then
+	warnings=$(groff -man -Tutf8 -ww -z "$page" 2>&1) || true
+	[ -z "$warnings" ] || fail "groff -man -ww cpikey.1: $warnings"
+	echo "release-check: ok cpikey.1 (groff -man -ww: no warnings)"
+else
+	echo "release-check: ok cpikey.1 (groff not installed: not linted)"
+fi
 
 if [ "$(go env GOHOSTOS)/$(go env GOHOSTARCH)" = linux/amd64 ]; then
 	bin="$OUT/x/linux_amd64/cpikey"
@@ -60,15 +91,11 @@ if [ "$(go env GOHOSTOS)/$(go env GOHOSTARCH)" = linux/amd64 ]; then
 	got=$("$bin" --version 2>&1 </dev/null)
 	rc=$?
 	set -e
-	if [ $rc -ne 0 ] && grep -q 'flag provided but not defined' <<<"$got"; then
-		echo "release-check: SKIP version check: cpikey --version is not implemented yet"
-	else
-		[ $rc -eq 0 ] || fail "cpikey --version exited $rc: $got"
-		grep -q "^cpikey $VERSION " <<<"$got" || fail "cpikey --version printed '$got', want 'cpikey $VERSION ...'"
-		commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-		grep -q "(commit $commit," <<<"$got" || fail "cpikey --version printed '$got', want commit $commit"
-		echo "release-check: ok $got"
-	fi
+	[ $rc -eq 0 ] || fail "cpikey --version exited $rc: $got"
+	grep -q "^cpikey $VERSION " <<<"$got" || fail "cpikey --version printed '$got', want 'cpikey $VERSION ...'"
+	commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+	grep -q "(commit $commit," <<<"$got" || fail "cpikey --version printed '$got', want commit $commit"
+	echo "release-check: ok $got"
 else
 	echo "release-check: SKIP version check: host is not linux/amd64"
 fi

@@ -87,8 +87,28 @@ func TestWizardInTmux(t *testing.T) {
 	enterUntil("Where the instance goes", 20*time.Second)
 	enterUntil("Instance and key", 15*time.Second)
 	enterUntil("Review", 15*time.Second)
-	masked := enterUntil("Your OAuth client", 60*time.Second)
-	masked = waitFor("Token", 10*time.Second)
+	// Enter on the review screen starts the work; an Enter more, once the
+	// reveal screen is up, would close it: stop pressing at "Creating".
+	enterUntilAny := func(wants []string, d time.Duration) {
+		t.Helper()
+		deadline := time.Now().Add(d)
+		for {
+			s := screen()
+			for _, w := range wants {
+				if strings.Contains(s, w) {
+					return
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("screen never showed %q; last screen:\n%s", wants, s)
+			}
+			tm("send-keys", "-t", "cpikey", "Enter")
+			time.Sleep(400 * time.Millisecond)
+		}
+	}
+	enterUntilAny([]string{"Creating", "Your OAuth client"}, 15*time.Second)
+	waitFor("Your OAuth client", 60*time.Second)
+	masked := waitFor("Token", 10*time.Second)
 
 	if !strings.Contains(masked, "clientsecret") || !strings.Contains(masked, "•") {
 		t.Fatalf("reveal screen does not show a masked secret:\n%s", masked)

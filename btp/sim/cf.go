@@ -138,6 +138,9 @@ func (s *Server) serveCC(w http.ResponseWriter, r *http.Request, key, base strin
 // route dispatches on method and path; s.mu is held.
 func (c *ccReq) route() {
 	parts := strings.Split(strings.Trim(c.r.URL.Path, "/"), "/")
+	if c.terraformRead(parts) {
+		return
+	}
 	m := c.r.Method
 	if len(parts) == 1 { // /v3
 		if m == http.MethodGet {

@@ -39,6 +39,9 @@ type Profile struct {
 	TokenURL      string        `json:"tokenurl"`
 	URL           string        `json:"url"`
 	Roles         []string      `json:"roles,omitempty"`
+	// Entitlements are the it-rt plans entitled to the subaccount when the
+	// key was made, and how; empty in profiles of older versions.
+	Entitlements []Entitlement `json:"entitlements,omitempty"`
 	// KeychainService/KeychainAccount locate the secret; both empty when it
 	// was not stored (--no-keychain or the keychain failed).
 	KeychainService string    `json:"keychainService,omitempty"`
@@ -52,6 +55,15 @@ type Subaccount struct {
 	Name      string `json:"name,omitempty"`
 	Subdomain string `json:"subdomain"`
 	Region    string `json:"region,omitempty"`
+}
+
+// Entitlement is one it-rt plan entitled to the subaccount: enabled (no
+// numeric quota, Amount 0) or with an amount, as the flow decided from the
+// plan's category.
+type Entitlement struct {
+	Plan     string `json:"plan"`
+	Category string `json:"category,omitempty"`
+	Amount   int    `json:"amount,omitempty"`
 }
 
 // Ref names a service instance or key.
@@ -96,6 +108,9 @@ func FromResult(r *steps.Result, t steps.Target, now time.Time) Profile {
 		Roles:     slices.Clone(t.Roles),
 		CreatedAt: now.UTC(),
 	}
+	for _, e := range r.Entitlements {
+		p.Entitlements = append(p.Entitlements, Entitlement{Plan: e.Plan, Category: e.Category, Amount: e.Amount})
+	}
 	if r.Keychain != nil {
 		p.KeychainService, p.KeychainAccount = r.Keychain.Service, r.Keychain.Account
 	}
@@ -136,6 +151,10 @@ func (p Profile) Validate() error {
 	}
 	for i, r := range p.Roles {
 		fields = append(fields, struct{ name, val string }{fmt.Sprintf("roles[%d]", i), r})
+	}
+	for i, e := range p.Entitlements {
+		fields = append(fields, struct{ name, val string }{fmt.Sprintf("entitlements[%d].plan", i), e.Plan},
+			struct{ name, val string }{fmt.Sprintf("entitlements[%d].category", i), e.Category})
 	}
 	for _, f := range fields {
 		if hasControl(f.val) {

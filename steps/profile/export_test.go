@@ -19,6 +19,8 @@ func TestExport_Golden(t *testing.T) {
 	bare := fixture() // what FromResult gives before the caller fills the rest
 	bare.GlobalAccount, bare.CFAPIURL = "", ""
 	bare.Instance.Reused = true
+	older := fixture() // saved before profiles recorded entitlements
+	older.Entitlements = nil
 	tests := []struct {
 		golden string
 		p      Profile
@@ -38,6 +40,7 @@ func TestExport_Golden(t *testing.T) {
 		{"terraform_cf", fixture(), FormatTerraform, "linux", canary},
 		{"terraform_cf_bare", bare, FormatTerraform, "linux", canary},
 		{"terraform_other_api", apiOther(), FormatTerraform, "linux", canary},
+		{"terraform_cf_older_profile", older, FormatTerraform, "linux", canary},
 	}
 	for _, tc := range tests {
 		t.Run(tc.golden, func(t *testing.T) {

@@ -47,13 +47,14 @@ var subcommands = map[string]subcommand{
 		notes: "The client secret is read from the OS keychain. --json prints the token endpoint's answer\n(access_token, token_type, expires_in, scope), never the client secret.",
 	},
 	"export": {
-		summary: "write a profile as a Postman environment, .env file, curl script or Terraform configuration",
-		usage:   "cpikey export [PROFILE] --format postman|env|curl|terraform [-o FILE] [--force]",
+		summary: "write a profile as a Postman environment, .env file, curl script, Terraform configuration or docker env file",
+		usage:   "cpikey export [PROFILE] --format postman|env|curl|terraform|docker-env [-o FILE] [--force]",
 		examples: `  cpikey export --format env -o .env
   cpikey export --format postman -o cpi.postman_environment.json
   cpikey export --format curl -o get-token.sh && sh get-token.sh
-  cpikey export --format terraform > cpi.tf`,
-		notes: "postman and env contain the client secret (read from the OS keychain); curl reads it from the keychain\nwhen run, terraform has none. Files are written with mode 0600 and never overwritten without --force.",
+  cpikey export --format terraform > cpi.tf
+  cpikey export --format docker-env -o cpi.docker.env && docker run --env-file cpi.docker.env IMAGE`,
+		notes: "postman, env and docker-env contain the client secret (read from the OS keychain); curl reads it from the\nkeychain when run, terraform has none. env is for sh and docker compose, docker-env for docker run --env-file.\nFiles are written with mode 0600 and never overwritten without --force.",
 	},
 	"rotate": {
 		summary: "replace a profile's key: new key, verified, swapped in, old key deleted",

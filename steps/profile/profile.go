@@ -1,12 +1,13 @@
 // Package profile is what cpikey keeps after the wizard: a profile per
 // revealed service key (the non-secret facts, in a JSON file under the
 // user's config directory) and the export formats built from it (Postman
-// environment, .env, curl snippet, Terraform configuration).
+// environment, .env, curl snippet, Terraform configuration, docker env
+// file).
 //
 // The client secret is never part of a Profile: it lives only in the OS
-// keychain (steps/keychain). An export that needs it (postman, env) gets it
-// as an explicit argument from the caller, who read it from the keychain
-// because the user asked for that export.
+// keychain (steps/keychain). An export that needs it (postman, env,
+// docker-env) gets it as an explicit argument from the caller, who read it
+// from the keychain because the user asked for that export.
 package profile
 
 import (

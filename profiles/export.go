@@ -11,30 +11,32 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/cpikey/cpikey/adapters/keychain"
 )
 
 // Export formats.
 const (
-	FormatPostman   = "postman"   // Postman environment JSON; embeds the secret if given
-	FormatEnv       = "env"       // .env (shell-sourceable); embeds the secret if given
-	FormatCurl      = "curl"      // POSIX sh + curl snippet; never embeds the secret
-	FormatTerraform = "terraform" // Terraform configuration; never contains a secret
+	FormatPostman   = "postman"    // Postman environment JSON; embeds the secret if given
+	FormatEnv       = "env"        // .env (shell-sourceable); embeds the secret if given
+	FormatCurl      = "curl"       // POSIX sh + curl snippet; never embeds the secret
+	FormatTerraform = "terraform"  // Terraform configuration; never contains a secret
+	FormatDockerEnv = "docker-env" // docker run --env-file (unquoted); embeds the secret if given
 )
 
 // Formats lists the export formats in help order.
-var Formats = []string{FormatPostman, FormatEnv, FormatCurl, FormatTerraform}
+var Formats = []string{FormatPostman, FormatEnv, FormatCurl, FormatTerraform, FormatDockerEnv}
 
 // EmbedsSecret says whether a format writes the secret passed to Export.
 // The caller should read the secret from the keychain only for these.
 func EmbedsSecret(format string) bool {
 	f, _ := normalize(format)
-	return f == FormatPostman || f == FormatEnv
+	return f == FormatPostman || f == FormatEnv || f == FormatDockerEnv
 }
 
-// Env variable names shared by the env and curl formats, so that sourcing
-// the .env file feeds the curl snippet.
+// Env variable names shared by the env, docker-env and curl formats, so
+// that sourcing the .env file feeds the curl snippet.
 const (
 	EnvClientID     = "CPI_CLIENT_ID"
 	EnvClientSecret = "CPI_CLIENT_SECRET"
@@ -56,8 +58,8 @@ func Export(p Profile, format, secret string, w io.Writer) error {
 	return Exporter{}.Export(p, format, secret, w)
 }
 
-// Export writes p in format to w. secret is used only by the postman and
-// env formats (an export the user explicitly asked for is the one place a
+// Export writes p in format to w. secret is used only by the postman, env
+// and docker-env formats (an export the user explicitly asked for is the one place a
 // secret leaves the keychain); "" leaves it out. curl and terraform ignore
 // secret: the snippet reads it at run time, Terraform creates its own key.
 // Nothing is written when p or format is invalid.
@@ -78,6 +80,8 @@ func (e Exporter) Export(p Profile, format, secret string, w io.Writer) error {
 		err = writePostman(&buf, p, secret)
 	case FormatEnv:
 		writeEnv(&buf, p, secret)
+	case FormatDockerEnv:
+		err = writeDockerEnv(&buf, p, secret)
 	case FormatCurl:
 		err = writeCurl(&buf, p, e.goos())
 	case FormatTerraform:
@@ -237,6 +241,7 @@ func writeEnv(w *bytes.Buffer, p Profile, secret string) {
 		w.WriteString("# This file holds the client secret: keep it private (mode 0600) and out of version control.\n")
 	}
 	w.WriteString("# Values are single-quoted for sh. Load with: set -a; . ./.env; set +a\n")
+	w.WriteString("# docker compose reads it too (env_file); for docker run --env-file export docker-env.\n")
 	fmt.Fprintf(w, "%s=%s\n", EnvClientID, ShellQuote(p.ClientID))
 	if secret != "" {
 		fmt.Fprintf(w, "%s=%s\n", EnvClientSecret, ShellQuote(secret))
@@ -245,6 +250,67 @@ func writeEnv(w *bytes.Buffer, p Profile, secret string) {
 	}
 	fmt.Fprintf(w, "%s=%s\n", EnvTokenURL, ShellQuote(p.TokenURL))
 	fmt.Fprintf(w, "%s=%s\n", EnvURL, ShellQuote(p.URL))
+}
+
+// --- docker-env ----------------------------------------------------------------
+
+// dockerMaxLine is the longest line docker run --env-file reads (its line
+// scanner's limit, bufio.MaxScanTokenSize).
+const dockerMaxLine = 64 * 1024
+
+// writeDockerEnv writes the variables for docker run --env-file: one
+// KEY=value a line, and docker takes everything after the '=' literally (no
+// quotes, escapes or expansion; the env format's quotes would end up in the
+// values). A value that docker cannot carry that way is refused.
+func writeDockerEnv(w *bytes.Buffer, p Profile, secret string) error {
+	vals := []struct{ key, what, val string }{
+		{EnvClientID, "the clientid", p.ClientID},
+		{EnvClientSecret, "the client secret", secret},
+		{EnvTokenURL, "the tokenurl", p.TokenURL},
+		{EnvURL, "the url", p.URL},
+	}
+	for _, v := range vals {
+		if v.key == EnvClientSecret && secret == "" {
+			continue
+		}
+		if why := dockerCannotCarry(v.key, v.val); why != "" {
+			return fmt.Errorf("export docker-env: %s %s, which docker run --env-file cannot carry (it reads each value literally, up to the end of the line): "+
+				"pass %s with docker run -e, or export --format env for sh and docker compose", v.what, why, v.key)
+		}
+	}
+	fmt.Fprintf(w, "# cpikey profile %s\n", p.Name)
+	fmt.Fprintf(w, "# SAP Process Integration Runtime (it-rt), plan %s\n", p.Plan)
+	if secret != "" {
+		w.WriteString("# This file holds the client secret: keep it private (mode 0600) and out of version control.\n")
+	}
+	w.WriteString("# For docker run --env-file FILE: values are unquoted and taken literally.\n")
+	w.WriteString("# For sh and docker compose (env_file), export --format env instead.\n")
+	for _, v := range vals {
+		if v.key == EnvClientSecret && secret == "" {
+			fmt.Fprintf(w, "# %s is not included: %s.\n", EnvClientSecret, secretWhere(p))
+			w.WriteString("# Named without a value, docker run passes it on from its own environment:\n")
+			fmt.Fprintf(w, "%s\n", EnvClientSecret)
+			continue
+		}
+		fmt.Fprintf(w, "%s=%s\n", v.key, v.val)
+	}
+	return nil
+}
+
+// dockerCannotCarry says why value cannot be a docker env-file value, ""
+// when it can.
+func dockerCannotCarry(key, value string) string {
+	switch {
+	case !utf8.ValidString(value):
+		return "is not valid UTF-8 (docker refuses such a file)"
+	case hasControl(value):
+		return "contains a control character (a line break ends the value)"
+	case strings.TrimSpace(value) != value:
+		return "starts or ends with whitespace (invisible in the file and easily lost)"
+	case len(key)+1+len(value) >= dockerMaxLine:
+		return fmt.Sprintf("is longer than docker's line limit (%d KiB)", dockerMaxLine/1024)
+	}
+	return ""
 }
 
 // secretWhere tells where the secret of p is, for comments.

@@ -19,6 +19,8 @@ func TestExport_Golden(t *testing.T) {
 	bare := fixture() // what FromResult gives before the caller fills the rest
 	bare.GlobalAccount, bare.CFAPIURL = "", ""
 	bare.Instance.Reused = true
+	older := fixture() // saved before profiles recorded entitlements
+	older.Entitlements = nil
 	tests := []struct {
 		golden string
 		p      Profile
@@ -30,6 +32,8 @@ func TestExport_Golden(t *testing.T) {
 		{"postman_nosecret", fixture(), FormatPostman, "linux", ""},
 		{"env_secret", fixture(), FormatEnv, "linux", canary},
 		{"env_nosecret", fixture(), FormatEnv, "linux", ""},
+		{"docker_env_secret", fixture(), FormatDockerEnv, "linux", canary},
+		{"docker_env_nosecret", fixture(), FormatDockerEnv, "linux", ""},
 		{"curl_linux", fixture(), FormatCurl, "linux", canary},
 		{"curl_darwin", fixture(), FormatCurl, "darwin", canary},
 		{"curl_windows", fixture(), FormatCurl, "windows", canary},
@@ -38,6 +42,7 @@ func TestExport_Golden(t *testing.T) {
 		{"terraform_cf", fixture(), FormatTerraform, "linux", canary},
 		{"terraform_cf_bare", bare, FormatTerraform, "linux", canary},
 		{"terraform_other_api", apiOther(), FormatTerraform, "linux", canary},
+		{"terraform_cf_older_profile", older, FormatTerraform, "linux", canary},
 	}
 	for _, tc := range tests {
 		t.Run(tc.golden, func(t *testing.T) {
@@ -66,7 +71,7 @@ func TestGoldens_OnlyExplicitSecretExportsHoldTheSecret(t *testing.T) {
 			t.Fatal(err)
 		}
 		base := filepath.Base(f)
-		allowed := base == "postman_secret.golden" || base == "env_secret.golden"
+		allowed := base == "postman_secret.golden" || base == "env_secret.golden" || base == "docker_env_secret.golden"
 		if strings.Contains(string(b), canary) != allowed {
 			t.Errorf("%s: contains secret = %v, want %v", base, !allowed, allowed)
 		}
@@ -233,7 +238,7 @@ func TestWriteFile_NothingCreatedOnError(t *testing.T) {
 }
 
 func TestEmbedsSecret(t *testing.T) {
-	want := map[string]bool{FormatPostman: true, FormatEnv: true, FormatCurl: false, FormatTerraform: false, "nope": false}
+	want := map[string]bool{FormatPostman: true, FormatEnv: true, FormatDockerEnv: true, FormatCurl: false, FormatTerraform: false, "nope": false}
 	for f, w := range want {
 		if EmbedsSecret(f) != w {
 			t.Errorf("EmbedsSecret(%q) = %v", f, !w)

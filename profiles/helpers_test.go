@@ -41,6 +41,9 @@ func fixture() Profile {
 		TokenURL:      "https://acme-dev-k3x9q2ab.authentication.eu10.hana.ondemand.com/oauth/token",
 		URL:           "https://acme-dev-k3x9q2ab.it-cpi018-rt.cfapps.eu10-003.hana.ondemand.com",
 		Roles:         []string{"ESBMessaging.send"},
+		// As a fresh subaccount gets them: integration-flow enabled,
+		// api with an amount.
+		Entitlements: []Entitlement{{Plan: "integration-flow", Category: "ELASTIC_SERVICE"}, {Plan: "api", Category: "SERVICE", Amount: 1}},
 
 		KeychainService: "cpikey",
 		KeychainAccount: name,

@@ -1,12 +1,13 @@
 // Package profiles is what cpikey keeps after the wizard: a profile per
 // revealed service key (the non-secret facts, in a JSON file under the
 // user's config directory) and the export formats built from it (Postman
-// environment, .env, curl snippet, Terraform configuration).
+// environment, .env, curl snippet, Terraform configuration, docker env
+// file).
 //
 // The client secret is never part of a Profile: it lives only in the OS
-// keychain (adapters/keychain). An export that needs it (postman, env) gets it
-// as an explicit argument from the caller, who read it from the keychain
-// because the user asked for that export.
+// keychain (adapters/keychain). An export that needs it (postman, env,
+// docker-env) gets it as an explicit argument from the caller, who read it
+// from the keychain because the user asked for that export.
 package profiles
 
 import (
@@ -40,6 +41,9 @@ type Profile struct {
 	TokenURL      string        `json:"tokenurl"`
 	URL           string        `json:"url"`
 	Roles         []string      `json:"roles,omitempty"`
+	// Entitlements are the it-rt plans entitled to the subaccount when the
+	// key was made, and how; empty in profiles of older versions.
+	Entitlements []Entitlement `json:"entitlements,omitempty"`
 	// KeychainService/KeychainAccount locate the secret; both empty when it
 	// was not stored (--no-keychain or the keychain failed).
 	KeychainService string    `json:"keychainService,omitempty"`
@@ -53,6 +57,15 @@ type Subaccount struct {
 	Name      string `json:"name,omitempty"`
 	Subdomain string `json:"subdomain"`
 	Region    string `json:"region,omitempty"`
+}
+
+// Entitlement is one it-rt plan entitled to the subaccount: enabled (no
+// numeric quota, Amount 0) or with an amount, as the flow decided from the
+// plan's category.
+type Entitlement struct {
+	Plan     string `json:"plan"`
+	Category string `json:"category,omitempty"`
+	Amount   int    `json:"amount,omitempty"`
 }
 
 // Ref names a service instance or key.
@@ -97,6 +110,9 @@ func FromResult(r *steps.Result, t steps.Target, now time.Time) Profile {
 		Roles:     slices.Clone(t.Roles),
 		CreatedAt: now.UTC(),
 	}
+	for _, e := range r.Entitlements {
+		p.Entitlements = append(p.Entitlements, Entitlement{Plan: e.Plan, Category: e.Category, Amount: e.Amount})
+	}
 	if r.Keychain != nil {
 		p.KeychainService, p.KeychainAccount = r.Keychain.Service, r.Keychain.Account
 	}
@@ -130,6 +146,10 @@ func (p Profile) Validate() error {
 	}
 	for i, r := range p.Roles {
 		fields = append(fields, struct{ name, val string }{fmt.Sprintf("roles[%d]", i), r})
+	}
+	for i, e := range p.Entitlements {
+		fields = append(fields, struct{ name, val string }{fmt.Sprintf("entitlements[%d].plan", i), e.Plan},
+			struct{ name, val string }{fmt.Sprintf("entitlements[%d].category", i), e.Category})
 	}
 	for _, f := range fields {
 		if hasControl(f.val) {

@@ -30,6 +30,8 @@ func secretResult() (*steps.Result, steps.Target) {
 		},
 		Verified: true,
 		Keychain: &steps.KeychainRef{Service: "cpikey", Account: "acme-dev/CPI_SAMPLE_INSTANCE/CPI_SAMPLE_INSTANCE-key"},
+		Entitlements: []steps.PlanEntitlement{{Plan: "integration-flow", Category: "ELASTIC_SERVICE"},
+			{Plan: "api", Category: "SERVICE", Amount: 1}},
 	}
 	t := steps.Target{Subaccount: r.Subaccount, Runtime: steps.RuntimeCF, OrgID: "org-guid", OrgName: "acme-dev_org",
 		SpaceID: "space-guid", Space: "dev", Plan: "integration-flow", Instance: "CPI_SAMPLE_INSTANCE",
@@ -50,6 +52,7 @@ func TestFromResult(t *testing.T) {
 		Key:      Ref{Name: "CPI_SAMPLE_INSTANCE-key", ID: "key-guid"},
 		ClientID: r.Credentials.ClientID, TokenURL: r.Credentials.TokenURL, URL: r.Credentials.URL,
 		Roles:           []string{"ESBMessaging.send"},
+		Entitlements:    []Entitlement{{Plan: "integration-flow", Category: "ELASTIC_SERVICE"}, {Plan: "api", Category: "SERVICE", Amount: 1}},
 		KeychainService: "cpikey", KeychainAccount: "acme-dev/CPI_SAMPLE_INSTANCE/CPI_SAMPLE_INSTANCE-key",
 		CreatedAt: now.UTC(),
 	}

@@ -140,17 +140,18 @@ func TestTerraform_ParsesWithRealProviderArguments(t *testing.T) {
 			name: "cf integration-flow",
 			p:    fixture(),
 			wantBlocks: []string{
-				"terraform", "variable globalaccount", "variable subaccount_id", "variable cf_api_url", "variable cf_org", "variable cf_space",
+				"terraform", "variable globalaccount", "variable btp_cli_server_url", "variable subaccount_id", "variable cf_api_url", "variable cf_org", "variable cf_space",
 				"provider btp", "provider cloudfoundry",
 				"resource btp_subaccount_entitlement it_rt_integration_flow", "resource btp_subaccount_entitlement it_rt_api",
 				"data cloudfoundry_org this", "data cloudfoundry_space this", "data cloudfoundry_service_plan it_rt",
 				"resource cloudfoundry_service_instance it_rt", "resource cloudfoundry_service_credential_binding key",
-				"import", "import", "import", "output service_instance_id", "output service_key_id",
+				"import", "import", "import", "import", "output service_instance_id", "output service_key_id",
 			},
 			wantParams: map[string]any{"roles": []any{"ESBMessaging.send"}, "grant-types": []any{"client_credentials"},
-				"redirect-uris": []any{}, "token-validity": 3600.0},
+				"redirect-uris": []any{}},
 			wantImport: map[string]string{
 				"btp_subaccount_entitlement.it_rt_integration_flow": fixture().Subaccount.ID + ",it-rt,integration-flow",
+				"btp_subaccount_entitlement.it_rt_api":              fixture().Subaccount.ID + ",it-rt,api",
 				"cloudfoundry_service_instance.it_rt":               fixture().Instance.ID,
 				"cloudfoundry_service_credential_binding.key":       fixture().Key.ID,
 			},
@@ -159,18 +160,19 @@ func TestTerraform_ParsesWithRealProviderArguments(t *testing.T) {
 			name: "other api",
 			p:    apiOther(),
 			wantBlocks: []string{
-				"terraform", "variable globalaccount", "variable subaccount_id", "provider btp",
+				"terraform", "variable globalaccount", "variable btp_cli_server_url", "variable subaccount_id", "provider btp",
 				"resource btp_subaccount_entitlement it_rt_integration_flow", "resource btp_subaccount_entitlement it_rt_api",
 				"data btp_subaccount_service_plan it_rt", "resource btp_subaccount_service_instance it_rt",
-				"resource btp_subaccount_service_binding key", "import", "import", "import",
+				"resource btp_subaccount_service_binding key", "import", "import", "import", "import",
 				"output service_instance_id", "output service_key_id",
 			},
 			wantParams: map[string]any{"roles": []any{"MonitoringDataRead", "WorkspacePackagesRead"}, "grant-types": []any{"client_credentials"},
-				"redirect-uris": []any{}, "token-validity": 43200.0},
+				"redirect-uris": []any{}},
 			wantImport: map[string]string{
-				"btp_subaccount_entitlement.it_rt_api":  apiOther().Subaccount.ID + ",it-rt,api",
-				"btp_subaccount_service_instance.it_rt": apiOther().Subaccount.ID + "," + apiOther().Instance.ID,
-				"btp_subaccount_service_binding.key":    apiOther().Subaccount.ID + "," + apiOther().Key.ID,
+				"btp_subaccount_entitlement.it_rt_integration_flow": apiOther().Subaccount.ID + ",it-rt,integration-flow",
+				"btp_subaccount_entitlement.it_rt_api":              apiOther().Subaccount.ID + ",it-rt,api",
+				"btp_subaccount_service_instance.it_rt":             apiOther().Subaccount.ID + "," + apiOther().Instance.ID,
+				"btp_subaccount_service_binding.key":                apiOther().Subaccount.ID + "," + apiOther().Key.ID,
 			},
 		},
 	}
@@ -253,7 +255,8 @@ func TestTerraform_ParsesWithRealProviderArguments(t *testing.T) {
 			}
 
 			// Variables carry the profile's values.
-			wantVars := map[string]string{"globalaccount": tc.p.GlobalAccount, "subaccount_id": tc.p.Subaccount.ID}
+			wantVars := map[string]string{"globalaccount": tc.p.GlobalAccount, "subaccount_id": tc.p.Subaccount.ID,
+				"btp_cli_server_url": "https://cli.btp.cloud.sap"}
 			if cf {
 				wantVars["cf_api_url"], wantVars["cf_org"], wantVars["cf_space"] = tc.p.CFAPIURL, tc.p.Org, tc.p.Space
 			}
@@ -397,6 +400,213 @@ func TestTerraform_IsFmtClean(t *testing.T) {
 		out, err := exec.Command(tf, "fmt", "-check", "-diff", path).CombinedOutput()
 		if err != nil {
 			t.Errorf("terraform fmt -check (%s): %v\n%s", p.Runtime, err, out)
+		}
+	}
+}
+
+// The instance parameters are exactly what cpikey sends when it creates the
+// instance (steps.InstanceParameters): no token-validity or other key it
+// did not send, which an update would otherwise apply.
+func TestTerraform_ParametersAreWhatCpikeySends(t *testing.T) {
+	for _, tc := range []struct {
+		runtime steps.Runtime
+		plan    string
+		roles   []string
+	}{
+		{steps.RuntimeCF, "integration-flow", []string{"ESBMessaging.send"}},
+		{steps.RuntimeCF, "integration-flow", nil}, // the wizard allows clearing the roles
+		{steps.RuntimeCF, "integration-flow", []string{"ESBMessaging.send", "Custom.Sender"}},
+		{steps.RuntimeOther, "api", []string{"MonitoringDataRead", "WorkspacePackagesRead"}},
+	} {
+		p := fixture()
+		p.Runtime, p.Plan, p.Roles = tc.runtime, tc.plan, tc.roles
+		var buf bytes.Buffer
+		if err := Export(p, FormatTerraform, "", &buf); err != nil {
+			t.Fatal(err)
+		}
+		c := parseTF(t, buf.Bytes())
+		inst, key := "cloudfoundry_service_instance.it_rt", "cloudfoundry_service_credential_binding.key"
+		if tc.runtime == steps.RuntimeOther {
+			inst, key = "btp_subaccount_service_instance.it_rt", "btp_subaccount_service_binding.key"
+		}
+		for _, r := range []struct {
+			name string
+			sent []byte
+		}{{inst, steps.InstanceParameters(tc.roles)}, {key, steps.KeyParameters}} {
+			var got, want any
+			if err := json.Unmarshal([]byte(literal(t, c.resources[r.name], "parameters").AsString()), &got); err != nil {
+				t.Fatal(err)
+			}
+			json.Unmarshal(r.sent, &want)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s %v: %s parameters %v, cpikey sends %s", tc.runtime, tc.roles, r.name, got, r.sent)
+			}
+		}
+	}
+}
+
+// The providers cannot read an it-rt instance's or key's parameters back
+// (the broker is not instances_retrievable): exactly those are ignored
+// after creation, nothing else.
+func TestTerraform_IgnoresOnlyParametersThatCannotBeReadBack(t *testing.T) {
+	for _, p := range []Profile{fixture(), apiOther()} {
+		var buf bytes.Buffer
+		if err := Export(p, FormatTerraform, "", &buf); err != nil {
+			t.Fatal(err)
+		}
+		c := parseTF(t, buf.Bytes())
+		for _, b := range c.body.Blocks {
+			if b.Type != "resource" {
+				continue
+			}
+			addr := b.Labels[0] + "." + b.Labels[1]
+			var ignored []string
+			for _, nb := range b.Body.Blocks {
+				if nb.Type != "lifecycle" {
+					t.Errorf("%s: unexpected block %s", addr, nb.Type)
+					continue
+				}
+				if len(nb.Body.Attributes) != 1 || nb.Body.Attributes["ignore_changes"] == nil {
+					t.Errorf("%s: lifecycle holds %v", addr, keys(nb.Body.Attributes))
+					continue
+				}
+				list, d := hcl.ExprList(nb.Body.Attributes["ignore_changes"].Expr)
+				if d.HasErrors() {
+					t.Fatalf("%s: ignore_changes: %s", addr, d.Error())
+				}
+				for _, e := range list {
+					ignored = append(ignored, hcl.ExprAsKeyword(e))
+				}
+			}
+			want := []string{"parameters"}
+			if b.Labels[0] == "btp_subaccount_entitlement" {
+				want = nil
+			}
+			if !slices.Equal(ignored, want) {
+				t.Errorf("%s (%s): ignore_changes %v, want %v", addr, p.Runtime, ignored, want)
+			}
+		}
+	}
+}
+
+// Entitlements are declared (and imported) as the profile recorded them:
+// enabled plans without amount, plans with a numeric quota with the
+// subaccount's amount. A profile of an older cpikey recorded none: only its
+// own plan is declared, without amount, and the file says why.
+func TestTerraform_EntitlementsAsRecorded(t *testing.T) {
+	tests := []struct {
+		name        string
+		ents        []Entitlement
+		want        map[string]int64 // plan -> amount (0: no amount attribute)
+		wantImports []string
+		wantText    string
+		wantErr     string
+	}{
+		{name: "fresh subaccount", ents: fixture().Entitlements,
+			want: map[string]int64{"integration-flow": 0, "api": 1}, wantImports: []string{"integration-flow", "api"},
+			wantText: "# Enabled: the plan has no numeric quota (category ELASTIC_SERVICE)."},
+		{name: "amount the subaccount had", ents: []Entitlement{{Plan: "api", Category: "SERVICE", Amount: 3}, {Plan: "integration-flow", Category: "ELASTIC_SERVICE"}},
+			want: map[string]int64{"integration-flow": 0, "api": 3}, wantImports: []string{"integration-flow", "api"},
+			wantText: "# The plan has a numeric quota (category SERVICE): the subaccount's amount."},
+		{name: "only the own plan entitled", ents: []Entitlement{{Plan: "integration-flow", Category: "SERVICE", Amount: 1}},
+			want: map[string]int64{"integration-flow": 1}, wantImports: []string{"integration-flow"}},
+		{name: "older profile", ents: nil,
+			want: map[string]int64{"integration-flow": 0}, wantImports: []string{"integration-flow"},
+			wantText: "# How this plan is assigned was not recorded"},
+		{name: "own plan missing", ents: []Entitlement{{Plan: "api", Category: "SERVICE", Amount: 1}}, wantErr: "no entitlement of its own plan integration-flow"},
+		{name: "unknown plan", ents: []Entitlement{{Plan: "integration-flow"}, {Plan: "standard"}}, wantErr: `unknown plan "standard"`},
+		{name: "negative amount", ents: []Entitlement{{Plan: "integration-flow", Amount: -1}}, wantErr: "amount -1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := fixture()
+			p.Entitlements = tc.ents
+			var buf bytes.Buffer
+			err := Export(p, FormatTerraform, "", &buf)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := parseTF(t, buf.Bytes())
+			got := map[string]int64{}
+			var deps []string
+			for addr, body := range c.resources {
+				if !strings.HasPrefix(addr, "btp_subaccount_entitlement.") {
+					continue
+				}
+				var amount int64
+				if body.Attributes["amount"] != nil {
+					amount, _ = literal(t, body, "amount").AsBigFloat().Int64()
+					if amount == 0 {
+						t.Errorf("%s: amount = 0", addr)
+					}
+				}
+				got[literal(t, body, "plan_name").AsString()] = amount
+				deps = append(deps, addr)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("entitlements (plan: amount) %v, want %v", got, tc.want)
+			}
+			if d := c.resources["data.cloudfoundry_service_plan.it_rt"].Attributes["depends_on"]; len(refs(d.Expr)) != len(deps) {
+				t.Errorf("the plan lookup depends on %v, want all of %v", refs(d.Expr), deps)
+			}
+			var imported []string
+			for _, b := range c.body.Blocks {
+				if b.Type == "import" {
+					if id := literal(t, b.Body, "id").AsString(); strings.Contains(id, ",it-rt,") {
+						imported = append(imported, strings.SplitN(id, ",", 3)[2])
+					}
+				}
+			}
+			if !slices.Equal(imported, tc.wantImports) {
+				t.Errorf("imported entitlements %v, want %v", imported, tc.wantImports)
+			}
+			if !strings.Contains(buf.String(), tc.wantText) {
+				t.Errorf("the file lacks %q", tc.wantText)
+			}
+		})
+	}
+}
+
+// What the header says about logging in is what the providers do: with
+// api_url set, cloudfoundry/cloudfoundry needs user/password or a token
+// and ignores a cf CLI login; with api_url null it reads the cf CLI login.
+// The btp provider's CLI server is a variable (SAP's by default), so tests
+// can point it at a simulator.
+func TestTerraform_LoginCommentsAndServerURL(t *testing.T) {
+	known := fixture()
+	unknown := fixture()
+	unknown.CFAPIURL = ""
+	for _, tc := range []struct {
+		p             Profile
+		want, notWant string
+	}{
+		{known, "CF_USER and CF_PASSWORD\n# (or CF_ACCESS_TOKEN) for cloudfoundry/cloudfoundry. With api_url set, that\n# provider does not use a cf CLI login", "or a cf CLI login"},
+		{unknown, "cloudfoundry/cloudfoundry a cf CLI login (cf login), or CF_API_URL with\n# CF_USER and CF_PASSWORD", "does not use"},
+		{apiOther(), "BTP_PASSWORD (or BTP_ENABLE_SSO=true) for SAP/btp.\n", "CF_USER"},
+	} {
+		var buf bytes.Buffer
+		if err := Export(tc.p, FormatTerraform, "", &buf); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(buf.String(), tc.want) || strings.Contains(buf.String(), tc.notWant) {
+			t.Errorf("header for runtime %s, API URL %q: want %q and not %q:\n%s", tc.p.Runtime, tc.p.CFAPIURL, tc.want, tc.notWant, buf.String()[:1200])
+		}
+		c := parseTF(t, buf.Bytes())
+		for _, b := range c.body.Blocks {
+			if b.Type == "provider" && b.Labels[0] == "btp" {
+				if r := refs(b.Body.Attributes["cli_server_url"].Expr); !slices.Equal(r, []string{"var.btp_cli_server_url"}) {
+					t.Errorf("cli_server_url refers to %v", r)
+				}
+			}
+		}
+		if v := c.variables["btp_cli_server_url"]; v.IsNull() || v.AsString() != TerraformBTPCLIServerURL {
+			t.Errorf("btp_cli_server_url default %#v", v)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -140,6 +141,9 @@ func (f *Flow) Check(ctx context.Context, sub SubaccountInfo, plan string, rt Ru
 		if ep := ents.Plan(itrt.Service, p); ep != nil {
 			ps.Category, ps.State, ps.Entitled = ep.Category, ep.State, ep.Assigned && ep.State == "OK"
 			ps.Unlimited, ps.UniqueID = ep.Unlimited, ep.UniqueIdentifier
+			if ep.Assigned {
+				ps.AssignedAmount = ep.AssignedAmount
+			}
 			ps.Owned = ep.Owned
 		}
 		r.Plans = append(r.Plans, ps)
@@ -171,6 +175,7 @@ func (f *Flow) Check(ctx context.Context, sub SubaccountInfo, plan string, rt Ru
 		}
 		r.Items = append(r.Items, CheckItem{OK: rt == RuntimeOther, Title: "Cloud Foundry environment", Detail: detail})
 	}
+	f.recordEntitlements(r)
 	f.visibilityItem(ctx, r, plan, rt)
 	f.report(Event{Step: StepCheck, Kind: EventDone, Message: fmt.Sprintf("Checked %s: %s", sub.Name, r.summary())})
 	if !r.GlobalAccountHasService {
@@ -307,6 +312,7 @@ func (f *Flow) Entitle(ctx context.Context, report *CheckReport) error {
 		return f.fail(StepEntitle, err)
 	}
 	report.MissingPlans = nil
+	f.recordEntitlements(report)
 	f.report(Event{Step: StepEntitle, Kind: EventDone, Message: "it-rt plans entitled to " + report.Subaccount.Name})
 	return nil
 }
@@ -328,6 +334,33 @@ func (f *Flow) assign(ctx context.Context, report *CheckReport, ps PlanStatus) e
 			"it-rt plans integration-flow and api to this subaccount, then rerun cpikey: %w", ps.Plan, report.Subaccount.Name, err)
 	}
 	return err
+}
+
+// recordEntitlements remembers how each entitled plan is assigned, for the
+// Result: enabled, or the amount (1 when cpikey assigned it, as assign does).
+func (f *Flow) recordEntitlements(r *CheckReport) {
+	var out []PlanEntitlement
+	for _, ps := range r.Plans {
+		if !ps.Entitled {
+			continue
+		}
+		e := PlanEntitlement{Plan: ps.Plan, Category: ps.Category}
+		if !cliserver.EnableStyle(ps.Category, 1) {
+			e.Amount = max(int(ps.AssignedAmount), 1)
+		}
+		out = append(out, e)
+	}
+	f.mu.Lock()
+	f.ents[r.Subaccount.ID] = out
+	f.mu.Unlock()
+}
+
+// Entitlements returns the entitled it-rt plans of a subaccount as the last
+// check (and entitling) found them; nil when it was not checked.
+func (f *Flow) Entitlements(subaccountID string) []PlanEntitlement {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.ents[subaccountID])
 }
 
 // waitEntitlements polls the entitlement listing until every plan's

@@ -97,6 +97,18 @@ type PlanStatus struct {
 	// plan's unique identifier when names are ambiguous).
 	Unlimited bool
 	UniqueID  string
+	// AssignedAmount is the subaccount's quota of a plan with a numeric
+	// quota (0 for enable-style plans and when unassigned).
+	AssignedAmount float64
+}
+
+// PlanEntitlement is how an it-rt plan is entitled to the subaccount, as the
+// flow decided from the plan's category: enabled (no numeric quota) or an
+// amount.
+type PlanEntitlement struct {
+	Plan     string
+	Category string // SERVICE, ELASTIC_SERVICE, ... as listed
+	Amount   int    // 0: enabled; otherwise the quota assigned
 }
 
 // CFEnvironment is the subaccount's Cloud Foundry environment instance.
@@ -158,6 +170,9 @@ type Result struct {
 	Scopes      []string
 	Keychain    *KeychainRef // nil when not stored
 	KeychainErr error        // why saving failed, if it did
+	// Entitlements are the it-rt plans entitled to the subaccount when the
+	// key was made (nil when the flow did not check them).
+	Entitlements []PlanEntitlement
 }
 
 // ResourceRef names an instance or key and whether it was reused.

@@ -3,6 +3,7 @@ package steps_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -127,6 +128,54 @@ func TestFlow_FreshSubaccountEntitlesCreatesAndVerifies(t *testing.T) {
 	}
 	if n := len(creates(e.sim.Requests())); n != 4 { // 2 assigns, instance, key
 		t.Fatalf("creating requests = %d, want 4: %v", n, creates(e.sim.Requests()))
+	}
+}
+
+// The result says how each plan is entitled, as the flow decided from the
+// plan's category: integration-flow is ELASTIC_SERVICE (enabled), api is
+// SERVICE (an amount: 1 when cpikey assigns it, else what the subaccount
+// has). The Terraform export declares exactly this.
+func TestFlow_ResultRecordsHowPlansAreEntitled(t *testing.T) {
+	enabled := steps.PlanEntitlement{Plan: "integration-flow", Category: "ELASTIC_SERVICE"}
+	cases := []struct {
+		name  string
+		setup func(e *env)
+		want  []steps.PlanEntitlement
+	}{
+		{"fresh: cpikey assigns both", nil, []steps.PlanEntitlement{enabled, {Plan: "api", Category: "SERVICE", Amount: 1}}},
+		{"api already assigned with amount 3", func(e *env) {
+			e.sim.Do(func(w *sim.World) {
+				for _, sa := range w.Subaccounts {
+					if sa.Name == sim.SubFresh {
+						w.Assignments = append(w.Assignments, &sim.Assignment{Subaccount: sa.GUID, Service: "it-rt", Plan: "api",
+							Amount: 3, State: "OK", Created: time.Now(), ReadyAt: time.Now()})
+					}
+				}
+			})
+		}, []steps.PlanEntitlement{enabled, {Plan: "api", Category: "SERVICE", Amount: 3}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, sim.Config{})
+			if tc.setup != nil {
+				tc.setup(e)
+			}
+			res, err := e.run(t, e.input(sim.SubFresh))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(res.Entitlements, tc.want) {
+				t.Errorf("entitlements %+v, want %+v", res.Entitlements, tc.want)
+			}
+			// A rerun finds both assigned and records the same.
+			again, err := e.run(t, e.input(sim.SubFresh))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(again.Entitlements, tc.want) {
+				t.Errorf("rerun: entitlements %+v, want %+v", again.Entitlements, tc.want)
+			}
+		})
 	}
 }
 

@@ -134,7 +134,8 @@ func (f *Flow) Provision(ctx context.Context, t Target) (*Result, error) {
 	if err := f.validateTarget(t); err != nil {
 		return nil, f.fail(StepInstance, err)
 	}
-	res := &Result{Subaccount: t.Subaccount, Runtime: t.Runtime, Org: t.OrgName, Space: t.Space, Plan: t.Plan}
+	res := &Result{Subaccount: t.Subaccount, Runtime: t.Runtime, Org: t.OrgName, Space: t.Space, Plan: t.Plan,
+		Entitlements: f.Entitlements(t.Subaccount.ID)}
 	var raw json.RawMessage
 	var err error
 	if t.Runtime == RuntimeOther {

@@ -30,6 +30,7 @@ type Flow struct {
 	ga       *cliserver.GlobalAccount
 	cfs      map[string]*cf.Client // by API endpoint
 	envs     map[string]*CFEnvironment
+	ents     map[string][]PlanEntitlement // by subaccount ID
 	// In-flight and finished reads shared between goroutines, so that a
 	// read started early (while the user looks at the check screen, or
 	// while entitlements are listed) is not repeated by the step that
@@ -43,6 +44,7 @@ type Flow struct {
 // New returns a flow; nothing is contacted until a login.
 func New(cfg Config) *Flow {
 	return &Flow{cfg: cfg, cfs: map[string]*cf.Client{}, envs: map[string]*CFEnvironment{},
+		ents:     map[string][]PlanEntitlement{},
 		cfLogins: map[string]*call[*cf.Client]{}, spaces: map[string]*call[[]cf.Space]{}, plans: map[string]*cf.Plan{}}
 }
 

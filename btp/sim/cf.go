@@ -177,6 +177,9 @@ var ccGets = map[string]func(c *ccReq, id string){
 // route dispatches on method and path; s.mu is held.
 func (c *ccReq) route() {
 	parts := strings.Split(strings.Trim(c.r.URL.Path, "/"), "/")
+	if c.terraformRead(parts) {
+		return
+	}
 	m := c.r.Method
 	if len(parts) == 1 { // /v3
 		if m == http.MethodGet {

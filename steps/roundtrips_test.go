@@ -225,7 +225,7 @@ func TestRoundTrips_IndependentRequestsOverlap(t *testing.T) {
 	e := newEnv(t, instantSim())
 	rec := recordSpans(e)
 	const slow = 150 * time.Millisecond
-	for _, m := range []string{"cli:accounts/entitlement?list", "cli:accounts/entitlement?assign", "cf:GET /v3/service_plans"} {
+	for _, m := range []string{"cli:accounts/entitlement?list", "cli:accounts/entitlement?assign", "cf:GET /v3/service_plans", "cf:GET /v3/service_instances"} {
 		e.sim.Inject(sim.Fault{Kind: sim.FaultLatency, Match: m, Latency: slow})
 	}
 	if _, err := e.run(t, e.input(sim.SubFresh)); err != nil {

@@ -31,6 +31,9 @@ func newProfileCmds(f *factory) []*cobra.Command {
 		format, output, globalAccount         string
 	)
 	login := func() profiles.Login {
+		if f.demo {
+			return demoLogin(globalAccount)
+		}
 		return profiles.Login{User: f.getenv("BTP_USERNAME"), Password: f.getenv("BTP_PASSWORD"), IdP: f.getenv("BTP_IDP"), GlobalAccount: globalAccount}
 	}
 	jsonFlag := func(help string) func(*cobra.Command) {
@@ -206,7 +209,11 @@ func (pc profileCmd) command(f *factory) *cobra.Command {
 			if len(args) == 1 {
 				name = args[0]
 			}
-			return pc.run(cmd, f, name)
+			err := pc.run(cmd, f, name)
+			if f.demo && errors.Is(err, profiles.ErrNoProfiles) {
+				return errors.New("no demo profile yet: run cpikey --demo first (each key it reveals is kept as a demo profile)")
+			}
+			return err
 		},
 	}
 	if pc.maxArgs > 0 {
@@ -220,9 +227,13 @@ func (pc profileCmd) command(f *factory) *cobra.Command {
 }
 
 // completeProfiles offers the stored profile names to shell completion.
-func (f *factory) completeProfiles(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+func (f *factory) completeProfiles(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
 	if len(args) > 0 {
 		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	// Completion runs no PersistentPreRun: take --demo from the line itself.
+	if demo, err := cmd.Flags().GetBool("demo"); err == nil && demo {
+		f.demo = true
 	}
 	store, err := f.Store()
 	if err != nil {

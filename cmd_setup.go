@@ -23,13 +23,13 @@ import (
 // headless run (the fixed interface scripts depend on).
 type setupOptions struct {
 	steps.HeadlessInput
-	yes, jsonOut, showSecret, showVersion bool
-	roles                                 string
+	yes, jsonOut, showSecret, showVersion, demoReset bool
+	roles                                            string
 }
 
 // globalOptions are the flags every command takes.
 type globalOptions struct {
-	demo, demoReset, debug bool
+	demo, debug bool
 }
 
 func newRootCmd(f *factory) *cobra.Command {
@@ -82,7 +82,7 @@ Exit codes: 0 done; 1 failed; 2 usage error or missing input with --yes; 130 int
 	fl.BoolVar(&o.jsonOut, "json", false, "with --yes: result as JSON on stdout")
 	fl.BoolVar(&o.showSecret, "show-secret", false, "include clientsecret in --json output")
 	fl.BoolVar(&in.NoKeychain, "no-keychain", false, "do not store the secret in the OS keychain")
-	fl.BoolVar(&g.demoReset, "demo-reset", false, "with --demo: start the simulated landscape afresh")
+	fl.BoolVar(&o.demoReset, "demo-reset", false, "with --demo: remove the demo's state, profiles and keychain entries first, then start afresh")
 	fl.BoolVar(&o.showVersion, "version", false, "print version information")
 	fl.SortFlags = false
 
@@ -95,10 +95,7 @@ Exit codes: 0 done; 1 failed; 2 usage error or missing input with --yes; 130 int
 
 // applyGlobal takes the global flags into the factory before any command.
 func (f *factory) applyGlobal(_ *cobra.Command, g *globalOptions) error {
-	if g.demoReset && !g.demo {
-		return &flagError{errors.New("--demo-reset needs --demo")}
-	}
-	f.demo, f.demoReset = g.demo, g.demoReset
+	f.demo = g.demo
 	if g.debug {
 		f.trace = f.stderr
 	}
@@ -112,8 +109,9 @@ func runSetup(cmd *cobra.Command, f *factory, o *setupOptions) error {
 	}
 	f.noKeychain = o.NoKeychain
 	o.Roles = splitList(o.roles)
-	o.User = f.getenv("BTP_USERNAME")
-	o.Password = f.getenv("BTP_PASSWORD")
+	if o.demoReset && !f.demo {
+		return &flagError{errors.New("--demo-reset needs --demo")}
+	}
 	if err := checkCombinations(o); err != nil {
 		return &flagError{err}
 	}
@@ -121,11 +119,18 @@ func runSetup(cmd *cobra.Command, f *factory, o *setupOptions) error {
 	defer stop()
 
 	if f.demo {
-		s, err := f.DemoServer()
-		if err != nil {
+		if o.demoReset {
+			if err := f.resetDemo(ctx); err != nil {
+				return err
+			}
+		}
+		if _, err := f.DemoServer(); err != nil {
 			return err
 		}
-		demoDefaults(&o.HeadlessInput, s)
+		demoDefaults(&o.HeadlessInput, cmd.Flags().Changed)
+	} else {
+		o.User = f.getenv("BTP_USERNAME")
+		o.Password = f.getenv("BTP_PASSWORD")
 	}
 	if f.trace != nil && !o.yes {
 		if out, ok := f.stderr.(*os.File); ok && isTerminal(out) {
@@ -149,9 +154,7 @@ func runSetup(cmd *cobra.Command, f *factory, o *setupOptions) error {
 		if err != nil {
 			return err
 		}
-		if !f.demo {
-			keepProfile(f, flow, res, profiles.HeadlessTarget(o.HeadlessInput))
-		}
+		keepProfile(f, flow, res, profiles.HeadlessTarget(o.HeadlessInput))
 		if o.jsonOut {
 			return headless.WriteJSON(f.stdout, res, o.showSecret)
 		}
@@ -163,15 +166,14 @@ func runSetup(cmd *cobra.Command, f *factory, o *setupOptions) error {
 	if err != nil {
 		return err
 	}
-	var saveProfile func(*steps.Result, steps.Target) (profiles.Profile, error)
-	if !f.demo { // the simulator's keys die with it: keep no profile of them
-		saveProfile = func(r *steps.Result, t steps.Target) (profiles.Profile, error) {
-			mgr, err := f.Manager()
-			if err != nil {
-				return profiles.Profile{}, err
-			}
-			return mgr.SaveResult(flow, r, t)
+	// Demo keys are kept too, as profiles of the demo namespace: the
+	// subcommands then tour them (cpikey list --demo).
+	saveProfile := func(r *steps.Result, t steps.Target) (profiles.Profile, error) {
+		mgr, err := f.Manager()
+		if err != nil {
+			return profiles.Profile{}, err
 		}
+		return mgr.SaveResult(flow, r, t)
 	}
 	dirs, _ := f.Dirs()
 	return ui.Run(ui.Options{
@@ -203,7 +205,7 @@ func keepProfile(f *factory, flow *steps.Flow, res *steps.Result, t steps.Target
 		fmt.Fprintln(f.stderr, "! Profile not kept:", err)
 		return
 	}
-	fmt.Fprintf(f.stderr, "✓ Profile %s kept (cpikey token prints a token, cpikey --help lists the commands)\n", p.Name)
+	fmt.Fprintf(f.stderr, "✓ Profile %s kept (%s token prints a token, cpikey --help lists the commands)\n", p.Name, f.command())
 }
 
 // prefill keeps only what the user gave (flags set, environment), so the

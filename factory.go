@@ -31,9 +31,9 @@ type factory struct {
 	getenv         func(string) string
 
 	// Set from the global flags before a command runs.
-	demo, demoReset bool
-	trace           io.Writer // --debug: where the redacted HTTP trace goes (nil: none)
-	noKeychain      bool
+	demo       bool
+	trace      io.Writer // --debug: where the redacted HTTP trace goes (nil: none)
+	noKeychain bool
 
 	once       sync.Once
 	dirs       configdir.Dirs
@@ -83,12 +83,21 @@ func (f *factory) DemoServer() (*sim.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := startDemo(dirs, f.demoReset)
+	s, err := startDemo(dirs)
 	if err != nil {
 		return nil, fmt.Errorf("cannot start the demo simulator: %w", err)
 	}
 	f.demoServer = s
 	return s, nil
+}
+
+// KeychainService is where secrets go: the demo keeps its own service, so
+// a demo key can never replace (or be taken for) a real one.
+func (f *factory) KeychainService() string {
+	if f.demo {
+		return demoKeychainService
+	}
+	return steps.KeychainService
 }
 
 // HTTPClient is the one HTTP client: https-only policy, proxy, limits, and
@@ -107,9 +116,14 @@ func (f *factory) Keyring() steps.Keyring {
 		return nil
 	}
 	if f.kc == nil {
-		f.kc = keychain.New(keychain.Options{Getenv: f.getenv})
+		f.kc = newKeyring(f.getenv)
 	}
 	return f.kc
+}
+
+// newKeyring opens the OS keychain; tests wrap it to see every call.
+var newKeyring = func(getenv func(string) string) steps.Keyring {
+	return keychain.New(keychain.Options{Getenv: getenv})
 }
 
 // Store is the profile store of the current namespace.
@@ -121,14 +135,24 @@ func (f *factory) Store() (*profiles.Store, error) {
 	return profiles.Open(dirs.Config)
 }
 
-// Manager runs the profile commands; notes go to stderr.
+// Manager runs the profile commands; notes go to stderr. Under --demo it
+// starts the simulator and points the demo profiles at it.
 func (f *factory) Manager() (*profiles.Manager, error) {
 	store, err := f.Store()
 	if err != nil {
 		return nil, err
 	}
+	if f.demo {
+		s, err := f.DemoServer()
+		if err != nil {
+			return nil, err
+		}
+		if err := rebaseDemoProfiles(store, s); err != nil {
+			return nil, fmt.Errorf("demo profiles: %w", err)
+		}
+	}
 	kc := f.Keyring()
-	return &profiles.Manager{Store: store, Keyring: kc, HTTPClient: f.HTTPClient(), Notes: f.stderr}, nil
+	return &profiles.Manager{Store: store, Keyring: kc, HTTPClient: f.HTTPClient(), Notes: f.stderr, Command: f.command()}, nil
 }
 
 // Flow builds the setup flow against the current server; the caller adds
@@ -139,6 +163,13 @@ func (f *factory) Flow(cfg steps.Config) (*steps.Flow, error) {
 		return nil, err
 	}
 	cfg.CLIServerURL, cfg.HTTPClient, cfg.Keyring = url, f.HTTPClient(), f.Keyring()
+	cfg.KeychainService = f.KeychainService()
+	if f.demo {
+		cfg.NoBTPSession = true // the btp CLI's session is for real SAP BTP
+	} else {
+		// The btp CLI's own variable for where its config.json lives.
+		cfg.BTPConfigPath = f.getenv("BTP_CLIENTCONFIG")
+	}
 	if cfg.Reporter == nil {
 		cfg.Reporter = headless.NewTextReporter(f.stderr)
 	}
@@ -157,6 +188,14 @@ func (f *factory) RememberLogin(flow *steps.Flow) {
 	if dirs, err := f.Dirs(); err == nil {
 		dirs.RememberGlobalAccount(flow.Account().GlobalAccountSubdomain) //nolint:errcheck // convenience
 	}
+}
+
+// command is how the user runs cpikey in this namespace, for hints.
+func (f *factory) command() string {
+	if f.demo {
+		return "cpikey --demo"
+	}
+	return "cpikey"
 }
 
 // Close stops what the factory started.

@@ -31,6 +31,9 @@ type Manager struct {
 	Now func() time.Time
 	// GOOS picks how curl exports read the keychain; "": runtime.GOOS.
 	GOOS string
+	// Command is how the user runs cpikey here, for hints ("cpikey --demo");
+	// "" means "cpikey".
+	Command string
 	// VerifyWait bounds how long Rotate keeps trying the new key's first
 	// token (XSUAA can take a few seconds to know a new client); 0: 30s.
 	VerifyWait time.Duration
@@ -150,7 +153,8 @@ func (m *Manager) List(w io.Writer, asJSON bool) error {
 		return writeJSON(w, all)
 	}
 	if len(all) == 0 {
-		m.note("No profile yet: run cpikey (or cpikey --yes) to create a key; it is kept as a profile.")
+		c := firstNonEmptyStr(m.Command, "cpikey")
+		m.note("No profile yet: run %s (or %s --yes) to create a key; it is kept as a profile.", c, c)
 		return nil
 	}
 	var b strings.Builder
@@ -219,6 +223,13 @@ func (m *Manager) Show(ctx context.Context, w io.Writer, name string, showSecret
 	line("created", p.CreatedAt.Local().Format(time.RFC3339))
 	_, err = io.WriteString(w, b.String())
 	return err
+}
+
+func firstNonEmptyStr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 func ref(r Ref) string {

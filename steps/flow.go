@@ -15,6 +15,12 @@ type Config struct {
 	HTTPClient   *http.Client // from transport.NewHTTPClient (proxy, trace, timeouts)
 	Reporter     Reporter     // progress sink; nil means discard
 	Keyring      Keyring      // where the client secret goes; nil means no keychain
+	// KeychainService is the keychain service the secrets are stored under;
+	// "" means KeychainService ("cpikey"). The demo keeps its own.
+	KeychainService string
+	// NoBTPSession: never look for (or reuse) the btp CLI's session on this
+	// machine. The demo sets it: that session belongs to real SAP BTP.
+	NoBTPSession bool
 	// BTPConfigPath overrides where the btp CLI's config.json is looked for
 	// (session reuse); "" means the btp CLI default location.
 	BTPConfigPath string

@@ -121,7 +121,7 @@ func (f *Flow) Actions(ctx context.Context, t Target) ([]string, error) {
 	}
 	out = append(out, "Read clientid, clientsecret, tokenurl and url, and fetch a token to prove they work")
 	if !t.NoKeychain && f.cfg.Keyring != nil {
-		out = append(out, fmt.Sprintf("Save the client secret in the OS keychain (service %q, account %q)", KeychainService, keychainAccount(t)))
+		out = append(out, fmt.Sprintf("Save the client secret in the OS keychain (service %q, account %q)", f.KeychainService(), keychainAccount(t)))
 	}
 	return out, nil
 }
@@ -222,13 +222,19 @@ func (f *Flow) SaveSecret(ctx context.Context, r *Result) error {
 	}
 	account := keychain.AccountName(r.Subaccount.Subdomain, r.Instance.Name, r.Key.Name)
 	f.report(Event{Step: StepKeychain, Kind: EventStarted, Message: "Saving the client secret in the OS keychain"})
-	if err := f.cfg.Keyring.Set(ctx, KeychainService, account, r.Credentials.ClientSecret); err != nil {
+	service := f.KeychainService()
+	if err := f.cfg.Keyring.Set(ctx, service, account, r.Credentials.ClientSecret); err != nil {
 		err = fmt.Errorf("the client secret was not saved in the OS keychain: %w", err)
 		r.KeychainErr = err
 		f.report(Event{Step: StepKeychain, Kind: EventFailed, Message: err.Error(), Err: err})
 		return err
 	}
-	r.Keychain, r.KeychainErr = &KeychainRef{Service: KeychainService, Account: account}, nil
-	f.report(Event{Step: StepKeychain, Kind: EventDone, Message: fmt.Sprintf("Client secret saved in the OS keychain (service %q, account %q)", KeychainService, account)})
+	r.Keychain, r.KeychainErr = &KeychainRef{Service: service, Account: account}, nil
+	f.report(Event{Step: StepKeychain, Kind: EventDone, Message: fmt.Sprintf("Client secret saved in the OS keychain (service %q, account %q)", service, account)})
 	return nil
+}
+
+// KeychainService is the keychain service the flow stores secrets under.
+func (f *Flow) KeychainService() string {
+	return cmp.Or(f.cfg.KeychainService, KeychainService)
 }

@@ -110,6 +110,9 @@ func (f *Flow) Login(ctx context.Context, in LoginInput) (*Account, error) {
 
 // FindExistingSession looks for a btp CLI session on this machine.
 func (f *Flow) FindExistingSession() (*ExistingSession, bool) {
+	if f.cfg.NoBTPSession {
+		return nil, false
+	}
 	cs, err := btpsession.Find(f.cfg.BTPConfigPath)
 	if err != nil || cs == nil {
 		return nil, false

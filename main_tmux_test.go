@@ -22,10 +22,7 @@ func TestWizardInTmux(t *testing.T) {
 		t.Skip("end-to-end test")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "cpikey")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := testBinary(t)
 	home := filepath.Join(dir, "home")
 	if err := os.MkdirAll(home, 0o700); err != nil {
 		t.Fatal(err)

@@ -202,7 +202,7 @@ func (pc profileCmd) command(f *factory) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, stop := signalContext()
+			ctx, stop := f.signalContext()
 			defer stop()
 			cmd.SetContext(ctx)
 			name := ""

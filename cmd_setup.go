@@ -115,7 +115,7 @@ func runSetup(cmd *cobra.Command, f *factory, o *setupOptions) error {
 	if err := checkCombinations(o); err != nil {
 		return &flagError{err}
 	}
-	ctx, stop := signalContext()
+	ctx, stop := f.signalContext()
 	defer stop()
 
 	if f.demo {

@@ -46,7 +46,7 @@ addresses are served; a port of 0 (the default) picks a free one.`},
 			if err := s.WriteSummary(f.stdout); err != nil {
 				return err
 			}
-			ctx, stop := signalContext()
+			ctx, stop := f.signalContext()
 			defer stop()
 			<-ctx.Done()
 			fmt.Fprintln(f.stderr, "Stopped; the landscape is kept for the next cpikey sim or --demo run.")

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/cpikey/cpikey/adapters/keychain"
@@ -41,6 +42,8 @@ type factory struct {
 	demoServer *sim.Server
 	httpClient *http.Client
 	kc         steps.Keyring
+	reporter   *headless.TextReporter // the headless progress printer, once a flow has one
+	signalled  atomic.Bool            // Ctrl+C or SIGTERM arrived
 }
 
 func newFactory(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *factory {
@@ -171,7 +174,8 @@ func (f *factory) Flow(cfg steps.Config) (*steps.Flow, error) {
 		cfg.BTPConfigPath = f.getenv("BTP_CLIENTCONFIG")
 	}
 	if cfg.Reporter == nil {
-		cfg.Reporter = headless.NewTextReporter(f.stderr)
+		f.reporter = headless.NewTextReporter(f.stderr)
+		cfg.Reporter = f.reporter
 	}
 	if cfg.CFPasscode == nil {
 		cfg.CFPasscode = passcodePrompt(f.stdin, f.stderr)
@@ -205,7 +209,34 @@ func (f *factory) Close() {
 	}
 }
 
-// signalContext is cancelled by Ctrl+C or SIGTERM.
-func signalContext() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+// signalContext is the command's context, cancelled by Ctrl+C or SIGTERM
+// (which interrupted then reports).
+func (f *factory) signalContext() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case <-ch:
+			f.signalled.Store(true)
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		cancel()
+	}
+}
+
+// interrupted reports a command stopped by Ctrl+C or SIGTERM.
+func (f *factory) interrupted() bool { return f.signalled.Load() }
+
+// pending says what SAP is still working on after an interruption of a
+// headless flow ("" when nothing is known to run).
+func (f *factory) pending() string {
+	if f.reporter == nil {
+		return ""
+	}
+	return f.reporter.Pending()
 }

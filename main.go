@@ -56,7 +56,23 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	cmd, err := root.ExecuteC()
+	if err != nil && f.interrupted() && !errors.Is(err, ui.ErrInterrupted) {
+		// Whatever the flow made of the cancellation, say what it means.
+		err = &interruptedError{pending: f.pending()}
+	}
 	return exitCode(stderr, cmd, err)
+}
+
+// interruptedError is a headless command stopped by Ctrl+C; pending says
+// what SAP is still doing.
+type interruptedError struct{ pending string }
+
+func (e *interruptedError) Error() string {
+	const resume = " Run the same command again to resume: it reuses what exists."
+	if e.pending == "" {
+		return "interrupted; nothing was left running at SAP." + resume
+	}
+	return "interrupted. " + e.pending + "." + resume
 }
 
 // exitError carries an exit code whose message was already printed.
@@ -78,6 +94,7 @@ func exitCode(stderr io.Writer, cmd *cobra.Command, err error) int {
 	var (
 		ee       *exitError
 		fe       *flagError
+		ie       *interruptedError
 		usageErr *steps.UsageError
 	)
 	name := "cpikey"
@@ -93,6 +110,9 @@ func exitCode(stderr io.Writer, cmd *cobra.Command, err error) int {
 	case errors.Is(err, ui.ErrNoTerminal):
 		fmt.Fprintln(stderr, "cpikey:", err)
 		return exitUsage
+	case errors.As(err, &ie):
+		fmt.Fprintf(stderr, "\n%s: %v\n", name, err)
+		return exitInterrupted
 	case errors.Is(err, context.Canceled), errors.Is(err, ui.ErrInterrupted):
 		fmt.Fprintln(stderr, "\ncpikey: interrupted.", err)
 		return exitInterrupted

@@ -87,13 +87,20 @@ func WriteText(w io.Writer, r *steps.Result) error {
 	return err
 }
 
-// TextReporter prints progress lines (gh style) for headless mode.
+// TextReporter prints progress lines (gh style) for headless mode. A fatal
+// failure is not printed: it is the command's error, which main prints
+// once. It remembers what SAP is still working on, for Ctrl+C.
 type TextReporter struct {
 	mu sync.Mutex
 	w  io.Writer
 	// lastWait throttles "waiting" lines to one per few seconds per step.
 	lastWait map[steps.Step]time.Time
+	pending  steps.Pending
 }
+
+// Pending says what SAP is still doing ("" when nothing), for the message
+// after an interruption.
+func (t *TextReporter) Pending() string { return t.pending.String() }
 
 // NewTextReporter reports to w (stderr in headless mode).
 func NewTextReporter(w io.Writer) *TextReporter {
@@ -102,6 +109,10 @@ func NewTextReporter(w io.Writer) *TextReporter {
 
 // Report implements steps.Reporter.
 func (t *TextReporter) Report(e steps.Event) {
+	t.pending.Report(e)
+	if e.Kind == steps.EventFailed && e.Fatal {
+		return
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var glyph string

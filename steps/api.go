@@ -45,6 +45,11 @@ type Event struct {
 	State   string        // the server's state text, e.g. "in progress", "POLLING"
 	Elapsed time.Duration // since the step started
 	Err     error         // set for EventFailed
+	// Fatal: the failure ends the call that reported it and its error is
+	// returned to the caller, who shows it (headless prints it once, as the
+	// command's error). A failure that is not fatal (the token check, the
+	// keychain) ends in the result instead.
+	Fatal bool
 }
 
 // Reporter receives progress events; the UI and the headless printer both

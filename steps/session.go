@@ -393,7 +393,7 @@ func (f *Flow) spaceByName(ctx context.Context, api, orgID, name string) (space 
 
 // fail reports a failed step and returns err unchanged.
 func (f *Flow) fail(step Step, err error) error {
-	f.report(Event{Step: step, Kind: EventFailed, Message: err.Error(), Err: err})
+	f.report(Event{Step: step, Kind: EventFailed, Message: err.Error(), Err: err, Fatal: true})
 	return err
 }
 

@@ -71,13 +71,32 @@ func (f *Flow) ResolveSubaccount(ctx context.Context, ref string) (SubaccountInf
 	case 1:
 		return byName[0], nil
 	case 0:
-		return SubaccountInfo{}, &UsageError{Msg: fmt.Sprintf("--subaccount %q: no subaccount with that display name, GUID or subdomain in this global account (%d subaccounts; run cpikey without --yes to pick from a list)", ref, len(subs))}
+		return SubaccountInfo{}, &UsageError{Msg: fmt.Sprintf("--subaccount %q: no subaccount with that display name, GUID or subdomain in this global account; %s",
+			ref, candidates(subs))}
 	}
-	var ids []string
-	for _, s := range byName {
-		ids = append(ids, s.Subdomain)
+	return SubaccountInfo{}, &UsageError{Msg: fmt.Sprintf("--subaccount %q matches %d subaccounts by display name; pass the subdomain or GUID instead; %s",
+		ref, len(byName), candidates(byName))}
+}
+
+// maxCandidates bounds the subaccounts an error lists.
+const maxCandidates = 20
+
+// candidates lists subaccounts for an error: name, subdomain and GUID, one
+// a line, so the right value can be copied into --subaccount.
+func candidates(subs []SubaccountInfo) string {
+	if len(subs) == 0 {
+		return "the global account has no subaccounts you can see"
 	}
-	return SubaccountInfo{}, &UsageError{Msg: fmt.Sprintf("--subaccount %q matches %d subaccounts by display name; use the subdomain instead: %s", ref, len(byName), strings.Join(ids, ", "))}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d candidates (name, subdomain, GUID):", len(subs))
+	for i, s := range subs {
+		if i == maxCandidates {
+			fmt.Fprintf(&b, "\n  … and %d more (run cpikey without --yes to pick from a filterable list)", len(subs)-maxCandidates)
+			break
+		}
+		fmt.Fprintf(&b, "\n  %s  %s  %s", s.Name, s.Subdomain, s.ID)
+	}
+	return b.String()
 }
 
 // Check reports entitlements of both it-rt plans, the Cloud Foundry

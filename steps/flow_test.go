@@ -405,3 +405,28 @@ func TestFlow_SSOWithCloudFoundryRefusesBeforeWriting(t *testing.T) {
 		t.Fatalf("SSO with BTP_PASSWORD for Cloud Foundry: %v", err)
 	}
 }
+
+// TestResolveSubaccount_NoMatchListsCandidates: a --subaccount that matches
+// nothing lists every subaccount with name, subdomain and GUID, so the
+// right value can be copied.
+func TestResolveSubaccount_NoMatchListsCandidates(t *testing.T) {
+	e := newEnv(t, sim.Config{})
+	in := e.input("CPI Prod")
+	_, err := e.run(t, in)
+	var usage *steps.UsageError
+	if !errors.As(err, &usage) {
+		t.Fatalf("want a usage error, got %v", err)
+	}
+	var rows int
+	e.sim.Do(func(w *sim.World) {
+		for _, s := range w.Subaccounts {
+			rows++
+			if !strings.Contains(err.Error(), "\n  "+s.Name+"  "+s.Subdomain+"  "+s.GUID) {
+				t.Errorf("the error does not list %s (%s, %s):\n%s", s.Name, s.Subdomain, s.GUID, err)
+			}
+		}
+	})
+	if !strings.Contains(err.Error(), `--subaccount "CPI Prod"`) || !strings.Contains(err.Error(), "candidates (name, subdomain, GUID)") || rows == 0 {
+		t.Errorf("error:\n%s", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -18,6 +19,9 @@ import (
 	"github.com/cpikey/cpikey/steps"
 	"github.com/cpikey/cpikey/ui"
 )
+
+// webBrowser opens the SSO login page; tests replace it.
+var webBrowser interface{ Open(url string) error } = browser.Opener{}
 
 // setupOptions are the root command's flags: the wizard, or with --yes the
 // headless run (the fixed interface scripts depend on).
@@ -44,7 +48,10 @@ func newRootCmd(f *factory) *cobra.Command {
     cpikey --yes --json --global-account my-ga --subaccount my-dev-subaccount
   curl -H "Authorization: Bearer $(cpikey token)" "$CPI_URL/http/your/endpoint"`,
 		Annotations: map[string]string{notesKey: `Environment: BTP_CLI_SERVER_URL (default ` + defaultCLIServerURL + `), BTP_USERNAME, BTP_PASSWORD,
-BTP_GLOBALACCOUNT, BTP_IDP. Passwords are read from the environment or a masked prompt, never a flag.
+BTP_GLOBALACCOUNT, BTP_IDP; BTP_ENABLE_SSO=true logs in in the browser (as SAP's Terraform provider);
+BTP_CLIENTCONFIG is the btp CLI's config.json whose session cpikey may reuse; NO_COLOR turns colour off,
+CPIKEY_ASCII=1 draws with ASCII only. --demo ignores the BTP_* variables.
+Passwords are read from the environment or a masked prompt, never a flag.
 Exit codes: 0 done; 1 failed; 2 usage error or missing input with --yes; 130 interrupted.`},
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
@@ -131,6 +138,9 @@ func runSetup(cmd *cobra.Command, f *factory, o *setupOptions) error {
 	} else {
 		o.User = f.getenv("BTP_USERNAME")
 		o.Password = f.getenv("BTP_PASSWORD")
+		if err := ssoFromEnv(cmd.Flags(), f.getenv, &o.SSO); err != nil {
+			return err
+		}
 	}
 	if f.trace != nil && !o.yes {
 		if out, ok := f.stderr.(*os.File); ok && isTerminal(out) {
@@ -145,7 +155,7 @@ func runSetup(cmd *cobra.Command, f *factory, o *setupOptions) error {
 	}
 
 	if o.yes {
-		flow, err := f.Flow(steps.Config{OpenURL: browser.Opener{}.Open})
+		flow, err := f.Flow(steps.Config{OpenURL: webBrowser.Open})
 		if err != nil {
 			return err
 		}
@@ -187,7 +197,7 @@ func runSetup(cmd *cobra.Command, f *factory, o *setupOptions) error {
 			dirs.RememberGlobalAccount(subdomain) //nolint:errcheck // convenience
 		},
 		Clipboard: clipboard.New(clipboard.Options{}),
-		Browser:   browser.Opener{},
+		Browser:   webBrowser,
 		Demo:      f.demo,
 		ASCII:     asciiTerminal(f.getenv),
 	})
@@ -224,6 +234,22 @@ func prefill(fs *pflag.FlagSet, in steps.HeadlessInput) steps.HeadlessInput {
 		in.Roles = nil
 	}
 	return in
+}
+
+// ssoFromEnv reads BTP_ENABLE_SSO as SAP's Terraform provider does
+// (strconv.ParseBool; true means the browser login, even with BTP_USERNAME
+// and BTP_PASSWORD set). An explicit --sso wins.
+func ssoFromEnv(fs *pflag.FlagSet, getenv func(string) string, sso *bool) error {
+	v := strings.TrimSpace(getenv("BTP_ENABLE_SSO"))
+	if v == "" || fs.Changed("sso") {
+		return nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return &flagError{fmt.Errorf("BTP_ENABLE_SSO=%q: use true or false", v)}
+	}
+	*sso = b
+	return nil
 }
 
 func checkCombinations(o *setupOptions) error {

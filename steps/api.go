@@ -83,5 +83,15 @@ const (
 	KeychainService = "cpikey"
 )
 
-// DefaultKeyName is the key name used when none is given.
-func DefaultKeyName(instance string) string { return instance + "-key" }
+// keySuffix ends the default key name.
+const keySuffix = "-key"
+
+// DefaultKeyName is the key name used when none is given: the instance
+// name plus "-key", the instance part shortened so that the name stays
+// within SAP's limit for every valid instance name.
+func DefaultKeyName(instance string) string {
+	if len(instance)+len(keySuffix) > itrt.MaxNameLen && itrt.ValidateName(instance) == nil {
+		instance = instance[:itrt.MaxNameLen-len(keySuffix)] // valid names are ASCII
+	}
+	return instance + keySuffix
+}

@@ -50,11 +50,6 @@ func (in *HeadlessInput) Normalize() error {
 	}
 	if in.Key == "" {
 		in.Key = DefaultKeyName(in.Instance)
-		if ValidateName("instance", in.Instance) == nil {
-			if err := ValidateName("key", in.Key); err != nil {
-				return usagef("--key is needed: the default key name (the instance name plus \"-key\") is too long: %v", err)
-			}
-		}
 	}
 	if len(in.Roles) == 0 {
 		if in.Plan == itrt.PlanAPI {

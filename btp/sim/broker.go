@@ -136,9 +136,10 @@ func clientIDFor(keyGUID, plan, subdomain string) string {
 }
 
 // scopesFor returns the token scopes a key of this instance carries.
-func scopesFor(inst *Instance, subdomain string) []string {
-	roles, _ := stringList(inst.Parameters["roles"])
-	if inst.Parameters["roles"] == nil && inst.Plan == "integration-flow" {
+func scopesFor(inst *Instance, subdomain string, now time.Time) []string {
+	params := inst.params(now)
+	roles, _ := stringList(params["roles"])
+	if params["roles"] == nil && inst.Plan == "integration-flow" {
 		roles = []string{"ESBMessaging.send", "API.invoke"}
 	}
 	prefix := "it-rt-" + subdomain + "!b56186."
@@ -181,6 +182,42 @@ func (w *World) credentials(k *Key, inst *Instance, sa *Subaccount, tokenBase st
 		}
 	}
 	return map[string]any{"oauth": oauth}
+}
+
+// mustStrings is stringList without its ok.
+func mustStrings(v any) []string {
+	l, _ := stringList(v)
+	return l
+}
+
+// params are the instance's parameters as the broker applies them at now:
+// an update's parameters once it succeeded.
+func (inst *Instance) params(now time.Time) map[string]any {
+	if inst.NextParameters != nil && inst.Op.Type == "update" && !now.Before(inst.Op.ReadyAt) && inst.Op.Fail == "" {
+		return inst.NextParameters
+	}
+	return inst.Parameters
+}
+
+// settle makes what a finished update applied the instance's parameters,
+// before a new operation replaces the update.
+func (inst *Instance) settle(now time.Time) {
+	inst.Parameters, inst.NextParameters = inst.params(now), nil
+}
+
+// startUpdate begins an update that merges params (top-level keys replace
+// the instance's) when it succeeds after d; fail makes it fail instead.
+func (inst *Instance) startUpdate(params map[string]any, now time.Time, d time.Duration, fail string) {
+	inst.settle(now)
+	next := map[string]any{}
+	for k, v := range inst.Parameters {
+		next[k] = v
+	}
+	for k, v := range params {
+		next[k] = v
+	}
+	inst.NextParameters = next
+	inst.Op = Operation{Type: "update", Started: now, ReadyAt: now.Add(d), Fail: fail}
 }
 
 // opState returns the Service Manager / CF last_operation state of op at now:

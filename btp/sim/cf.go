@@ -212,6 +212,8 @@ func (c *ccReq) route() {
 		c.createInstance()
 	case m == http.MethodPost && len(rest) == 0 && coll == "service_credential_bindings":
 		c.createKey()
+	case m == http.MethodPatch && len(rest) == 1 && coll == "service_instances":
+		c.updateInstance(rest[0])
 	case m == http.MethodDelete && len(rest) == 1 && coll == "service_instances":
 		c.deleteInstance(id)
 	case m == http.MethodDelete && len(rest) == 1 && coll == "service_credential_bindings":

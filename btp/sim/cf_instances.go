@@ -389,6 +389,7 @@ func (c *ccReq) deleteInstance(g string) {
 		return
 	}
 	T := s.cfg.ProvisionTime
+	inst.settle(c.now)
 	inst.Op = Operation{Type: "delete", Started: c.now, ReadyAt: c.now.Add(T)}
 	job := &Job{GUID: s.nextID(), Operation: "service_instance.delete", Resource: inst.GUID, Created: c.now,
 		PollingAt: c.now.Add(T / 4), DoneAt: c.now.Add(T)}
@@ -399,6 +400,84 @@ func (c *ccReq) deleteInstance(g string) {
 		}
 		inst.Op.Fail = msg
 		job.Error = "delete could not be completed: " + msg
+	}
+	s.world.Jobs = append(s.world.Jobs, job)
+	s.saveLocked()
+	c.accepted(job)
+}
+
+// updateInstance is PATCH /v3/service_instances/:guid. Changing parameters
+// asks the broker, so it answers 202 with a service_instance.update job;
+// a rename or tags alone are done at once (200).
+func (c *ccReq) updateInstance(g string) {
+	body, ok := c.decodeBody()
+	if !ok {
+		return
+	}
+	var errs []string
+	if u := unknownFields(body, "name", "parameters", "tags", "metadata", "relationships", "maintenance_info"); len(u) > 0 {
+		errs = append(errs, "Unknown field(s): "+quoteList(u))
+	}
+	var params map[string]any
+	if raw, ok := body["parameters"]; ok && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &params); err != nil || params == nil {
+			errs = append(errs, "Parameters must be an object")
+		}
+	}
+	var name string
+	if raw, ok := body["name"]; ok {
+		if err := json.Unmarshal(raw, &name); err != nil || strings.TrimSpace(name) == "" {
+			errs = append(errs, "Name must be a string", "Name can't be blank")
+		}
+	}
+	if len(errs) > 0 {
+		c.unprocessable(strings.Join(errs, ", "))
+		return
+	}
+	inst := c.cfInstance(g)
+	if inst == nil {
+		c.notFound("Service instance not found")
+		return
+	}
+	if !c.u.canDevelop(inst.Space) {
+		c.notAuthorized()
+		return
+	}
+	if st := c.instanceState(inst); st == "initial" || st == "in progress" {
+		c.fail(http.StatusConflict, 60016, "CF-AsyncServiceInstanceOperationInProgress",
+			"An operation for service instance "+inst.Name+" is in progress.")
+		return
+	}
+	s := c.s
+	if name != "" && name != inst.Name {
+		for _, other := range s.world.Instances {
+			if !other.Deleted && other.Space == inst.Space && other.Name == name {
+				c.unprocessable("The service instance name is taken: " + name + ".")
+				return
+			}
+		}
+		inst.Name = name
+	}
+	if params == nil {
+		s.saveLocked()
+		writeJSON(c.w, http.StatusOK, c.instanceJSON(inst))
+		return
+	}
+	T := s.cfg.ProvisionTime / 2
+	fail := ""
+	if m := brokerValidateInstance(inst.Plan, params); m != "" {
+		fail = "Service broker error: " + m
+	} else if f := s.takeFaultLocked(c.key, FaultJobFailure); f != nil {
+		fail = f.Message
+		if fail == "" {
+			fail = "Service broker failed to update the instance (simulated failure)"
+		}
+	}
+	inst.startUpdate(params, c.now, T, fail)
+	job := &Job{GUID: s.nextID(), Operation: "service_instance.update", Resource: inst.GUID, Created: c.now,
+		PollingAt: c.now.Add(T / 4), DoneAt: c.now.Add(T)}
+	if fail != "" {
+		job.Error = "update could not be completed: " + fail
 	}
 	s.world.Jobs = append(s.world.Jobs, job)
 	s.saveLocked()

@@ -171,7 +171,7 @@ func (c *ccReq) createKey() {
 	case inst.Op.Type == "create" && st == "failed":
 		c.unprocessable("Service instance not found")
 		return
-	case st != "succeeded":
+	case st != "succeeded" && !(inst.Op.Type == "update" && st == "failed"):
 		c.unprocessable("There is an operation in progress for the service instance")
 		return
 	}
@@ -210,7 +210,7 @@ func (c *ccReq) createKey() {
 		k.KeyType = kt
 		brokerMsg = m
 		if m == "" && kt != "client_id_secret" {
-			if g, _ := stringList(inst.Parameters["grant-types"]); inst.Parameters["grant-types"] != nil && !contains(g, "client_credentials") {
+			if p := inst.params(c.now); p["grant-types"] != nil && !contains(mustStrings(p["grant-types"]), "client_credentials") {
 				brokerMsg = "Key type " + kt + " requires grant type client_credentials on the service instance"
 			}
 		}

@@ -82,6 +82,7 @@ func init() {
 		"services/instance?get":              (*Server).cliInstanceGet,
 		"services/instance?list":             (*Server).cliInstanceList,
 		"services/instance?delete":           (*Server).cliInstanceDelete,
+		"services/instance?update":           (*Server).cliInstanceUpdate,
 		"services/binding?create":            (*Server).cliBindingCreate,
 		"services/binding?get":               (*Server).cliBindingGet,
 		"services/binding?list":              (*Server).cliBindingList,

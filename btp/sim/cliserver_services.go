@@ -223,6 +223,18 @@ func (s *Server) cliContext(sa *Subaccount, name string) map[string]any {
 	}
 }
 
+// smUsable: the instance was created and is not being deleted; an update,
+// running or failed, leaves it usable.
+func smUsable(in *Instance, now time.Time) bool {
+	switch in.Op.Type {
+	case "create":
+		return opState(in.Op, now) == "succeeded"
+	case "update":
+		return true
+	}
+	return false
+}
+
 func cliOperation(op Operation, resourceID, resourceType string, now time.Time) map[string]any {
 	state := opState(op, now)
 	updated := op.Started
@@ -247,8 +259,7 @@ func cliOperation(op Operation, resourceID, resourceType string, now time.Time) 
 }
 
 func (s *Server) cliInstanceObject(in *Instance, sa *Subaccount, withOp bool, now time.Time) map[string]any {
-	state := opState(in.Op, now)
-	ok := state == "succeeded" && in.Op.Type == "create"
+	ok := smUsable(in, now)
 	m := map[string]any{
 		"id": in.GUID, "ready": ok, "name": in.Name, "service_plan_id": cliPlanID("it-rt", in.Plan),
 		"platform_id": "service-manager", "context": s.cliContext(sa, in.Name), "usable": ok,
@@ -407,9 +418,56 @@ func (s *Server) cliInstanceDelete(c *cliCall) cliResult {
 			return cliSMError(http.StatusBadRequest, "BadRequest", fmt.Sprintf("service instance %s has bindings; delete them first", in.Name))
 		}
 	}
+	in.settle(c.now)
 	in.Op = Operation{Type: "delete", Started: c.now, ReadyAt: c.now.Add(s.cfg.ProvisionTime)}
 	s.saveLocked()
 	return cliBody(http.StatusOK, cliMediaSM, map[string]any{})
+}
+
+// cliInstanceUpdate is services/instance?update (§5.10): new parameters
+// (a JSON string) or name; backend 202 with the CLI's {id,command,
+// description} body, then the caller polls ?get.
+func (s *Server) cliInstanceUpdate(c *cliCall) cliResult {
+	if !c.need("id") {
+		return cliBadParams()
+	}
+	sa, bad := s.cliSubaccountParam(c)
+	if bad != nil {
+		return *bad
+	}
+	in := s.cliSMInstanceLocked(sa, c.p["id"], "", c.now)
+	if in == nil {
+		return cliSMError(http.StatusNotFound, "NotFound", "could not find such /v1/service_instances")
+	}
+	if opState(in.Op, c.now) == "in progress" {
+		return cliSMError(http.StatusUnprocessableEntity, "ConcurrentOperationInProgress", "Another concurrent operation in progress for this resource")
+	}
+	if p := c.p["plan"]; p != "" && p != cliPlanID("it-rt", in.Plan) {
+		return cliSMError(http.StatusBadRequest, "BadRequest", "plan of it-rt instances cannot be changed (plan_updateable is false)")
+	}
+	var params map[string]any
+	if c.p["parameters"] != "" {
+		var err error
+		if params, err = decodeObject(c.p["parameters"]); err != nil {
+			return cliSMError(http.StatusBadRequest, "BadRequest", "parameters must be a valid JSON object: "+err.Error())
+		}
+		if desc := brokerValidateInstance(in.Plan, params); desc != "" {
+			return cliBrokerError(400, desc, sa, in.Name, in.Plan)
+		}
+	}
+	if n := c.p["newName"]; n != "" && n != in.Name {
+		if s.cliSMInstanceLocked(sa, "", n, c.now) != nil {
+			return cliSMError(http.StatusConflict, "Conflict", "instance with same name exists for the current tenant")
+		}
+		in.Name = n
+	}
+	in.startUpdate(params, c.now, s.cfg.ProvisionTime/2, "")
+	s.saveLocked()
+	return cliBody(http.StatusAccepted, cliMediaSM, map[string]string{
+		"id":          in.GUID,
+		"command":     fmt.Sprintf("btp get services/instance %s --subaccount %s", in.GUID, sa.GUID),
+		"description": "Use the command above with the provided values (instance ID and subaccount ID respectively) to check the status of the update instance operation you initiated.",
+	})
 }
 
 // --- bindings --------------------------------------------------------------------
@@ -473,7 +531,7 @@ func (s *Server) cliBindingCreate(c *cliCall) cliResult {
 	if in == nil {
 		return cliSMError(http.StatusNotFound, "NotFound", "could not find such /v1/service_instances")
 	}
-	if st := opState(in.Op, c.now); in.Op.Type != "create" || st != "succeeded" {
+	if st := opState(in.Op, c.now); !smUsable(in, c.now) {
 		return cliSMError(http.StatusUnprocessableEntity, "UnprocessableEntity",
 			fmt.Sprintf("service instance %s is not usable (last operation: %s %s)", in.Name, in.Op.Type, st))
 	}

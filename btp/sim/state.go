@@ -94,17 +94,19 @@ type Operation struct {
 // Instance is an it-rt service instance, either in a CF space (Space set) or
 // in the subaccount's Service Manager ("other" runtime, Space empty).
 type Instance struct {
-	GUID       string          `json:"guid"`
-	Name       string          `json:"name"`
-	Subaccount string          `json:"subaccount"`
-	Space      string          `json:"space,omitempty"`
-	Plan       string          `json:"plan"` // integration-flow or api
-	Parameters map[string]any  `json:"parameters"`
-	Op         Operation       `json:"op"`
-	Created    time.Time       `json:"created"`
-	CreatedBy  string          `json:"createdBy"`
-	Deleted    bool            `json:"deleted,omitempty"`
-	Extra      map[string]bool `json:"extra,omitempty"`
+	GUID       string         `json:"guid"`
+	Name       string         `json:"name"`
+	Subaccount string         `json:"subaccount"`
+	Space      string         `json:"space,omitempty"`
+	Plan       string         `json:"plan"` // integration-flow or api
+	Parameters map[string]any `json:"parameters"`
+	// NextParameters take effect when an update operation succeeds.
+	NextParameters map[string]any  `json:"nextParameters,omitempty"`
+	Op             Operation       `json:"op"`
+	Created        time.Time       `json:"created"`
+	CreatedBy      string          `json:"createdBy"`
+	Deleted        bool            `json:"deleted,omitempty"`
+	Extra          map[string]bool `json:"extra,omitempty"`
 }
 
 // Key is a service key (CF credential binding of type key, or SM binding).

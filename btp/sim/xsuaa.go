@@ -100,7 +100,8 @@ func (s *Server) xsuaaToken(w http.ResponseWriter, r *http.Request) {
 		writeUAAError(w, http.StatusBadRequest, "unsupported_grant_type", "Unsupported grant type: "+gt)
 		return
 	}
-	if g, _ := stringList(inst.Parameters["grant-types"]); inst.Parameters["grant-types"] != nil && !contains(g, "client_credentials") {
+	params := inst.params(now)
+	if params["grant-types"] != nil && !contains(mustStrings(params["grant-types"]), "client_credentials") {
 		badClient("Unauthorized grant type: client_credentials")
 		return
 	}
@@ -113,10 +114,10 @@ func (s *Server) xsuaaToken(w http.ResponseWriter, r *http.Request) {
 	if inst.Plan == "api" {
 		validity = 43200
 	}
-	if v, ok := inst.Parameters["token-validity"].(float64); ok && v >= 1 {
+	if v, ok := params["token-validity"].(float64); ok && v >= 1 {
 		validity = int(v)
 	}
-	scopes := scopesFor(inst, sub)
+	scopes := scopesFor(inst, sub, now)
 	jti := hex.EncodeToString(randBytes(s.rnd, 16))
 	exp := now.Add(time.Duration(validity) * time.Second)
 	iss := s.TokenBaseURL() + "/oauth/token"

@@ -3,8 +3,10 @@ package cf
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -143,4 +145,46 @@ func (c *Client) DeleteInstance(ctx context.Context, guid string) (string, error
 		return "", nil
 	}
 	return c.acceptedJob("delete service instance", r)
+}
+
+// ListInstances lists the managed instances living in the space whose plan
+// is one of planGUIDs (all plans when none), sorted as the API returns
+// them (by creation). Instances merely shared into the space are left out.
+func (c *Client) ListInstances(ctx context.Context, spaceGUID string, planGUIDs ...string) ([]Instance, error) {
+	q := url.Values{"space_guids": {spaceGUID}, "type": {"managed"}}
+	if len(planGUIDs) > 0 {
+		q.Set("service_plan_guids", strings.Join(planGUIDs, ","))
+	}
+	ws, err := listAll[wireInstance](ctx, c, "/v3/service_instances", q)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Instance, 0, len(ws))
+	for _, w := range ws {
+		if w.Relationships.Space.guid() == spaceGUID {
+			out = append(out, w.instance())
+		}
+	}
+	return out, nil
+}
+
+// UpdateInstanceParameters sends new broker parameters to an instance
+// (cf update-service -c) and returns the job URL to wait for: CF asks the
+// broker, so the answer is always asynchronous.
+func (c *Client) UpdateInstanceParameters(ctx context.Context, guid string, params json.RawMessage) (string, error) {
+	p, err := jsonObject(params)
+	if err != nil {
+		return "", err
+	}
+	if p == nil {
+		return "", errors.New("cloud foundry update service instance: no parameters to send")
+	}
+	body := struct {
+		Parameters json.RawMessage `json:"parameters"`
+	}{p}
+	r, err := c.cc(ctx, http.MethodPatch, c.apiRef("/v3/service_instances/"+url.PathEscape(guid), nil), body)
+	if err != nil {
+		return "", err
+	}
+	return c.acceptedJob("update service instance", r)
 }

@@ -109,3 +109,20 @@ func (c *Client) DeleteKey(ctx context.Context, guid string) (string, error) {
 	}
 	return c.acceptedJob("delete service key", r)
 }
+
+// ListKeys lists the service keys of an instance (credential bindings of
+// type key), without credentials.
+func (c *Client) ListKeys(ctx context.Context, instanceGUID string) ([]Key, error) {
+	ws, err := listAll[wireKey](ctx, c, "/v3/service_credential_bindings",
+		url.Values{"service_instance_guids": {instanceGUID}, "type": {"key"}})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Key, 0, len(ws))
+	for _, w := range ws {
+		if w.Relationships.ServiceInstance.guid() == instanceGUID {
+			out = append(out, w.key())
+		}
+	}
+	return out, nil
+}

@@ -388,6 +388,30 @@ func (c *Client) ListInstances(ctx context.Context, subaccountID string) ([]Inst
 	return out, nil
 }
 
+// UpdateInstanceParameters sends new broker parameters to an instance
+// (btp update services/instance --parameters); the backend answers 202 and
+// the caller polls GetInstance until the update's state is final.
+func (c *Client) UpdateInstanceParameters(ctx context.Context, subaccountID, id string, parameters any) error {
+	if subaccountID == "" || id == "" {
+		return errors.New("btp update services/instance: subaccount and instance are required")
+	}
+	params, err := jsonParam(parameters)
+	if err != nil || params == "" {
+		return fmt.Errorf("btp update services/instance: parameters: %v", firstErr(err, errors.New("none given")))
+	}
+	_, err = c.Execute(ctx, "services/instance", "update", map[string]string{"subaccount": subaccountID, "id": id, "parameters": params})
+	return err
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
 // DeleteInstance starts deleting an instance; poll GetInstance until
 // IsNotFound. Its keys must be deleted first.
 func (c *Client) DeleteInstance(ctx context.Context, subaccountID, id string) error {

@@ -83,6 +83,8 @@ Exit codes: 0 done; 1 failed; 2 usage error or missing input with --yes; 130 int
 	fl.StringVar(&in.Instance, "instance", steps.DefaultInstance, "service instance `NAME`")
 	fl.StringVar(&in.Key, "key", "", "service key `NAME` (default <instance>-key)")
 	fl.StringVar(&o.roles, "roles", steps.DefaultRole, "instance roles, comma separated")
+	fl.BoolVar(&in.UpdateRoles, "update-roles", false, "when the instance exists with other roles: give it --roles ("+steps.RoleChangeDelay+")")
+	fl.BoolVar(&in.AcceptRoles, "accept-roles", false, "when the instance exists with other roles: use it with the roles it has")
 	fl.BoolVar(&in.SSO, "sso", false, "browser login instead of user/password")
 	fl.StringVar(&in.IdP, "idp", f.getenv("BTP_IDP"), "custom identity provider `ORIGIN` (env BTP_IDP)")
 	fl.BoolVar(&o.yes, "yes", false, "run without prompts (headless); progress on stderr, result on stdout")

@@ -121,3 +121,43 @@ func TestHeadless_CtrlCSaysWhatSAPIsDoing(t *testing.T) {
 }
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+// TestHeadless_RolesDriftStopsWithTheFlags: reusing an instance with other
+// roles exits 1 naming the difference and the flags that resolve it.
+func TestHeadless_RolesDriftStopsWithTheFlags(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("XDG_CONFIG_HOME", "")
+	s, err := sim.Start(sim.Config{EntitlementPadding: -1, ProvisionTime: time.Nanosecond, BindTime: time.Nanosecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	env := envFunc(map[string]string{"BTP_CLI_SERVER_URL": s.CLIServerURL(), "BTP_USERNAME": sim.AdminUser,
+		"BTP_PASSWORD": sim.AdminPassword, "BTP_GLOBALACCOUNT": sim.GASubdomain})
+	cpikey := func(want int, args ...string) string {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		args = append([]string{"--yes", "--no-keychain", "--subaccount", sim.SubReady}, args...)
+		if code := run(args, strings.NewReader(""), &stdout, &stderr, env); code != want {
+			t.Fatalf("%v: exit %d, want %d\n%s", args, code, want, stderr.String())
+		}
+		return stderr.String()
+	}
+	cpikey(0, "--roles", "ESBMessaging.send,Custom.role")
+	msg := cpikey(1)
+	for _, want := range []string{"instance CPI_SAMPLE_INSTANCE already exists with roles Custom.role, ESBMessaging.send, not the requested ESBMessaging.send",
+		"extra Custom.role", "--update-roles", "--accept-roles"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, msg)
+		}
+	}
+	if strings.Count(msg, "already exists with roles") != 1 {
+		t.Errorf("the difference is printed more than once:\n%s", msg)
+	}
+	cpikey(2, "--update-roles", "--accept-roles")
+	cpikey(0, "--accept-roles")
+	if msg := cpikey(0, "--update-roles"); !strings.Contains(msg, "Roles of instance CPI_SAMPLE_INSTANCE updated to ESBMessaging.send") {
+		t.Errorf("--update-roles did not say so:\n%s", msg)
+	}
+	cpikey(0)
+}

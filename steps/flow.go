@@ -152,6 +152,10 @@ type Target struct {
 	Roles          []string
 	NoKeychain     bool
 	RecreateFailed bool // replace a failed instance of the same name
+	// UpdateRoles / AcceptRoles decide what happens when a reused instance
+	// has other roles than Roles: give it Roles, or use it as it is.
+	// Neither: the flow stops with a *RolesDriftError.
+	UpdateRoles, AcceptRoles bool
 }
 
 // Existing says which names already exist (the form flags them "will be reused").
@@ -160,6 +164,11 @@ type Existing struct {
 	InstanceState  string // succeeded, in progress, failed
 	InstancePlan   string
 	KeyExists      bool
+	// InstanceRoles are the roles the existing instance grants, read from a
+	// token of one of its keys; RolesKnown is false when it has no key that
+	// can tell (the check then happens once the key exists).
+	InstanceRoles []string
+	RolesKnown    bool
 }
 
 // Result is the outcome; its JSON form is the --json contract.
@@ -179,6 +188,10 @@ type Result struct {
 	// Entitlements are the it-rt plans entitled to the subaccount when the
 	// key was made (nil when the flow did not check them).
 	Entitlements []PlanEntitlement
+	// RolesUpdated: the reused instance was given the requested roles.
+	RolesUpdated bool
+
+	rolesChecked bool // the reused instance's roles were compared before the key
 }
 
 // ResourceRef names an instance or key and whether it was reused.

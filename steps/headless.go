@@ -25,6 +25,9 @@ type HeadlessInput struct {
 	IdP               string
 	User, Password    string
 	NoKeychain        bool
+	// UpdateRoles / AcceptRoles: what to do with a reused instance whose
+	// roles differ (--update-roles, --accept-roles).
+	UpdateRoles, AcceptRoles bool
 }
 
 // UsageError is missing or contradictory input; headless mode exits 2.
@@ -66,6 +69,9 @@ func (in *HeadlessInput) Normalize() error {
 	if err := ValidateRoles(in.Plan, in.Roles); err != nil {
 		return &UsageError{Msg: "--roles: " + err.Error()}
 	}
+	if in.UpdateRoles && in.AcceptRoles {
+		return usagef("--update-roles and --accept-roles contradict each other: choose one")
+	}
 	return nil
 }
 
@@ -97,7 +103,8 @@ func RunHeadless(ctx context.Context, f *Flow, in HeadlessInput) (*Result, error
 			"(subaccount > Overview > Enable Cloud Foundry), or rerun with --runtime other (Service Manager)", sub.Name)
 	}
 	t := Target{Subaccount: sub, Runtime: in.Runtime, Plan: in.Plan, Instance: in.Instance,
-		Key: in.Key, Roles: in.Roles, NoKeychain: in.NoKeychain, Space: in.Space, OrgName: in.Org}
+		Key: in.Key, Roles: in.Roles, NoKeychain: in.NoKeychain, Space: in.Space, OrgName: in.Org,
+		UpdateRoles: in.UpdateRoles, AcceptRoles: in.AcceptRoles}
 	if in.Runtime == RuntimeCF {
 		// The Cloud Foundry login (a passcode after SSO), org and space are
 		// settled before the first write at SAP, so a problem there leaves

@@ -111,6 +111,19 @@ func (f *Flow) Actions(ctx context.Context, t Target) ([]string, error) {
 		out = append(out, fmt.Sprintf("Recreate failed instance %s (it-rt/%s) %s", t.Instance, t.Plan, where))
 	case ex.InstanceExists:
 		out = append(out, fmt.Sprintf("Reuse instance %s (it-rt/%s, %s) %s", t.Instance, ex.InstancePlan, ex.InstanceState, where))
+		if d := rolesDrift(t.Instance, t.Roles, ex.InstanceRoles); ex.RolesKnown && d != nil {
+			switch {
+			case t.UpdateRoles:
+				out = append(out, fmt.Sprintf("Update its roles from %s to %s with parameters %s (%s)",
+					roleList(d.Have), roleList(d.Want), InstanceParameters(t.Roles), RoleChangeDelay))
+			case t.AcceptRoles:
+				out = append(out, fmt.Sprintf("Keep its roles %s (%s)", roleList(d.Have), d.Difference()))
+			default:
+				return nil, d
+			}
+		} else if !ex.RolesKnown {
+			out = append(out, "Compare its roles with "+roleList(t.Roles)+" once a key can tell (it has none to read them from yet)")
+		}
 	default:
 		out = append(out, fmt.Sprintf("Create instance %s: it-rt/%s %s with parameters %s", t.Instance, t.Plan, where, InstanceParameters(t.Roles)))
 	}
@@ -155,6 +168,16 @@ func (f *Flow) Provision(ctx context.Context, t Target) (*Result, error) {
 	res.Credentials = creds
 	f.report(Event{Step: StepReveal, Kind: EventDone, Message: "Credentials of " + t.Key + " read (clientid " + creds.ClientID + ")"})
 	f.verify(ctx, t, res)
+	if res.Instance.Reused && !res.rolesChecked && res.Scopes != nil {
+		// The instance had no key to read its roles from before: the new
+		// key's token tells now.
+		if err := f.settleRoles(ctx, t, res.Instance.ID, RolesFromScopes(res.Scopes), res); err != nil {
+			return nil, f.fail(StepInstance, err)
+		}
+		if res.RolesUpdated {
+			f.verify(ctx, t, res)
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		// Interrupted (ctrl+c): not a finished result. A rerun reuses the
 		// instance and key and verifies again.

@@ -36,6 +36,11 @@ func (f *Flow) existingCF(ctx context.Context, t Target) (*Existing, error) {
 		return ex, err
 	}
 	ex.KeyExists = k != nil
+	if inst.Ready() {
+		if ex.InstanceRoles, ex.RolesKnown, err = f.cfInstanceRoles(ctx, c, inst.GUID, t.Key); err != nil {
+			return ex, err
+		}
+	}
 	return ex, nil
 }
 
@@ -76,7 +81,29 @@ func (f *Flow) provisionCF(ctx context.Context, t Target, res *Result) (json.Raw
 		return nil, f.fail(StepInstance, err)
 	}
 	res.Instance.ID = inst.GUID
-	raw, err := f.cfKey(ctx, c, t, inst, res)
+	var k *cf.Key
+	if res.Instance.Reused {
+		// Only an instance that existed can have the key (a new one has
+		// none; should one appear meanwhile, creating it fails as name taken
+		// and is handled in cfKey).
+		if k, err = c.FindKey(ctx, t.Key, inst.GUID); err != nil {
+			return nil, f.fail(StepKey, err)
+		}
+		if k == nil {
+			// Before creating a key on an instance whose roles may differ,
+			// read them from one of its other keys, if any.
+			roles, ok, err := f.cfInstanceRoles(ctx, c, inst.GUID, "")
+			if err != nil {
+				return nil, f.fail(StepInstance, err)
+			}
+			if ok {
+				if err := f.settleRoles(ctx, t, inst.GUID, roles, res); err != nil {
+					return nil, f.fail(StepInstance, err)
+				}
+			}
+		}
+	}
+	raw, err := f.cfKey(ctx, c, t, inst, k, res)
 	if err != nil {
 		return nil, f.fail(StepKey, err)
 	}
@@ -251,21 +278,12 @@ func (f *Flow) cfWaitLastOp(ctx context.Context, step Step, what, failing string
 	})
 }
 
-func (f *Flow) cfKey(ctx context.Context, c *cf.Client, t Target, inst *cf.Instance, res *Result) (json.RawMessage, error) {
+// cfKey reuses k (the key of that name the instance has, or nil) or
+// creates the key, and reads its credentials.
+func (f *Flow) cfKey(ctx context.Context, c *cf.Client, t Target, inst *cf.Instance, k *cf.Key, res *Result) (json.RawMessage, error) {
 	res.Key.Name = t.Key
 	f.report(Event{Step: StepKey, Kind: EventStarted, Message: "Service key " + t.Key})
-	var (
-		k   *cf.Key
-		err error
-	)
-	if res.Instance.Reused {
-		// Only an instance that existed can have the key (a new one has
-		// none; should one appear meanwhile, creating it fails as name taken
-		// and is handled below).
-		if k, err = c.FindKey(ctx, t.Key, inst.GUID); err != nil {
-			return nil, err
-		}
-	}
+	var err error
 	switch {
 	case k != nil && k.LastOperation.State == cf.StateSucceeded:
 		res.Key.Reused = true

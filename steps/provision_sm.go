@@ -38,6 +38,11 @@ func (f *Flow) existingSM(ctx context.Context, t Target) (*Existing, error) {
 		return nil, err
 	}
 	ex.KeyExists = err == nil
+	if inst.State() == cliserver.StateSucceeded {
+		if ex.InstanceRoles, ex.RolesKnown, err = f.smInstanceRoles(ctx, t, inst.ID, t.Key, false); err != nil {
+			return nil, err
+		}
+	}
 	return ex, nil
 }
 
@@ -66,6 +71,20 @@ func (f *Flow) provisionSM(ctx context.Context, t Target, res *Result) (json.Raw
 		return nil, f.fail(StepInstance, err)
 	}
 	res.Instance.ID = inst.ID
+	if res.Instance.Reused {
+		// Before a key is created on an instance whose roles may differ,
+		// read them from one of its keys (if the key to reuse exists, its
+		// own token tells after the reveal).
+		roles, ok, err := f.smInstanceRoles(ctx, t, inst.ID, t.Key, true)
+		if err != nil {
+			return nil, f.fail(StepInstance, err)
+		}
+		if ok {
+			if err := f.settleRoles(ctx, t, inst.ID, roles, res); err != nil {
+				return nil, f.fail(StepInstance, err)
+			}
+		}
+	}
 	b, err := f.smBinding(ctx, t, inst, res)
 	if err != nil {
 		return nil, f.fail(StepKey, err)
@@ -149,8 +168,13 @@ func (f *Flow) smInstance(ctx context.Context, t Target, plan *cliserver.Plan, r
 }
 
 func (f *Flow) smWaitInstance(ctx context.Context, t Target, id string) (*cliserver.Instance, error) {
+	return f.smWait(ctx, t, id, "Creating instance "+t.Instance)
+}
+
+// smWait polls an instance until its last operation (what) is final.
+func (f *Flow) smWait(ctx context.Context, t Target, id, what string) (*cliserver.Instance, error) {
 	var inst *cliserver.Instance
-	err := f.poll(ctx, StepInstance, "Creating instance "+t.Instance, f.timeout(), 1, func(ctx context.Context) (pollResult, error) {
+	err := f.poll(ctx, StepInstance, what, f.timeout(), 1, func(ctx context.Context) (pollResult, error) {
 		err := f.btp(ctx, func(c *cliserver.Client) (err error) {
 			inst, err = c.GetInstance(ctx, t.Subaccount.ID, id)
 			return err
@@ -169,7 +193,7 @@ func (f *Flow) smWaitInstance(ctx context.Context, t Target, id string) (*cliser
 			if inst.LastOperation != nil && inst.LastOperation.Description != "" {
 				text = inst.LastOperation.Description
 			}
-			return pollResult{}, &BrokerError{What: "Creating instance " + t.Instance, Text: text}
+			return pollResult{}, &BrokerError{What: what, Text: text}
 		}
 		return pollResult{State: inst.State()}, nil
 	})

@@ -130,3 +130,33 @@ func TestUpdatePrefs_UnderTheLock(t *testing.T) {
 		t.Fatalf("prefs %q", got)
 	}
 }
+
+// TestRememberChoices_PerSubaccount keeps the last choices per subaccount
+// and the last subaccount per global account, next to the other prefs.
+func TestRememberChoices_PerSubaccount(t *testing.T) {
+	d := Dirs{Config: filepath.Join(t.TempDir(), "cpikey")}
+	if err := d.RememberGlobalAccount("ga-1"); err != nil {
+		t.Fatal(err)
+	}
+	a := Choices{Runtime: "cf", Org: "o", Space: "dev", Plan: "integration-flow", Instance: "I", Key: "I-key", Roles: []string{"ESBMessaging.send"}}
+	b := Choices{Runtime: "other", Plan: "api", Instance: "J", Key: "J-key", Roles: []string{"MonitoringDataRead"}}
+	if err := d.RememberChoices("ga-1", "sub-a", a); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.RememberChoices("ga-1", "sub-b", b); err != nil {
+		t.Fatal(err)
+	}
+	p := d.LoadPrefs()
+	if p.LastGlobalAccount != "ga-1" || p.LastSubaccount["ga-1"] != "sub-b" ||
+		p.Subaccounts["sub-a"].Instance != "I" || p.Subaccounts["sub-b"].Plan != "api" || p.Subaccounts["sub-a"].Roles[0] != "ESBMessaging.send" {
+		t.Fatalf("prefs %+v", p)
+	}
+	for i := range maxRemembered + 5 {
+		if err := d.RememberChoices("", "sub-"+string(rune('A'+i)), a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(d.LoadPrefs().Subaccounts); n > maxRemembered {
+		t.Errorf("%d subaccounts remembered, at most %d", n, maxRemembered)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/cpikey/cpikey/adapters/browser"
 	"github.com/cpikey/cpikey/adapters/clipboard"
 	"github.com/cpikey/cpikey/btp/itrt"
+	"github.com/cpikey/cpikey/configdir"
 	"github.com/cpikey/cpikey/headless"
 	"github.com/cpikey/cpikey/profiles"
 	"github.com/cpikey/cpikey/steps"
@@ -188,16 +189,23 @@ func runSetup(cmd *cobra.Command, f *factory, o *setupOptions) error {
 		return mgr.SaveResult(flow, r, t)
 	}
 	dirs, _ := f.Dirs()
+	prefs := dirs.LoadPrefs()
 	return ui.Run(ui.Options{
 		Flow:              flow,
 		SaveProfile:       saveProfile,
 		Reporter:          reporter,
 		Passcode:          passcode,
 		Prefill:           prefill(cmd.Flags(), o.HeadlessInput),
-		LastGlobalAccount: dirs.LoadPrefs().LastGlobalAccount,
+		LastGlobalAccount: prefs.LastGlobalAccount,
 		RememberGlobalAccount: func(subdomain string) {
 			dirs.RememberGlobalAccount(subdomain) //nolint:errcheck // convenience
 		},
+		LastSubaccount: func(ga string) string { return prefs.LastSubaccount[ga] },
+		Remembered:     func(sub string) configdir.Choices { return prefs.Subaccounts[sub] },
+		RememberChoices: func(ga, sub string, c configdir.Choices) {
+			dirs.RememberChoices(ga, sub, c) //nolint:errcheck // convenience
+		},
+		Command:   f.command(),
 		Clipboard: clipboard.New(clipboard.Options{}),
 		Browser:   webBrowser,
 		Demo:      f.demo,

@@ -130,7 +130,8 @@ func (m *checkModel) refresh() {
 		case m.blocker() != "":
 			b.WriteString(wrap(st.fail(m.blocker()), m.w, 2) + "\n")
 		case len(m.report.MissingPlans) > 0:
-			b.WriteString(wrap(fmt.Sprintf("Next: cpikey assigns %s (you confirm first).", planList(m.report.MissingPlans)), m.w, 0) + "\n")
+			b.WriteString(wrap(fmt.Sprintf("Press enter to assign %s to %s (needs global account administrator rights), esc to go back.",
+				planList(m.report.MissingPlans), m.sub.Name), m.w, 0) + "\n")
 		default:
 			b.WriteString(st.ok("Everything needed is in place.") + "\n")
 		}
@@ -155,6 +156,7 @@ func (m *checkModel) setSize(w, h int) {
 	m.w, m.h = w, h
 	m.vp.Width, m.vp.Height = w, max(1, h-3)
 	m.refresh()
+	clampViewport(&m.vp)
 }
 
 func (m *checkModel) help() ([]key.Binding, [][]key.Binding) {
@@ -168,7 +170,11 @@ func (m *checkModel) help() ([]key.Binding, [][]key.Binding) {
 	if m.blocker() != "" {
 		return []key.Binding{k.Back}, nil
 	}
-	return []key.Binding{k.Enter, k.Back}, [][]key.Binding{{k.Enter, k.Back}, {k.Up, k.Down, k.Page}}
+	enter := k.Enter
+	if m.report != nil && len(m.report.MissingPlans) > 0 {
+		enter = withHelp(k.Enter, "enter", "assign")
+	}
+	return []key.Binding{enter, k.Back}, [][]key.Binding{{enter, k.Back}, {k.Up, k.Down, k.Page}}
 }
 
 func (m *checkModel) view() string {
@@ -181,6 +187,15 @@ func (m *checkModel) view() string {
 		return head + "\n\n" + wrap(st.fail(sentence(m.err.Error())), m.w, 2) + "\n  " + st.Subtle.Render("Press r to try again.")
 	}
 	return head + "\n\n" + m.vp.View() + "\n" + scrollHint(st, m.vp)
+}
+
+// clampViewport keeps a viewport's content on screen after a resize: a
+// taller window shows the lines that were scrolled off above instead of
+// blank lines below.
+func clampViewport(vp *viewport.Model) {
+	if vp.PastBottom() {
+		vp.GotoBottom()
+	}
 }
 
 // scrollHint tells that a viewport has more below (or above).

@@ -63,32 +63,26 @@ func TestDemoWalkthrough(t *testing.T) {
 			t.Fatal("the password reached the screen")
 		}
 	}
-	key := func(k tea.KeyType) { tm.Send(tea.KeyMsg{Type: k}) }
+	keys := 0
+	key := func(k tea.KeyType) { keys++; tm.Send(tea.KeyMsg{Type: k}) }
 
-	wait("How do you want to log in?", "DEMO")
-	key(tea.KeyEnter) // method -> global account
-	key(tea.KeyEnter) // -> user
-	key(tea.KeyEnter) // -> password
-	key(tea.KeyEnter) // log in
+	// Every default accepted: one key a screen.
+	wait("How do you want to log in?", "DEMO", "enter log in")
+	key(tea.KeyEnter) // everything is filled in: log in
 	wait("Choose the subaccount", sim.SubFresh)
 	key(tea.KeyEnter) // the first row
-	wait("What exists, what is missing", "enter continue")
+	wait("What exists, what is missing", "Press enter to assign")
+	key(tea.KeyEnter) // assign the missing plans
+	wait("Where the instance goes", "Press enter to accept")
+	key(tea.KeyEnter) // Cloud Foundry, the subaccount's org, dev
+	wait("Instance and key", "new: will be created")
 	key(tea.KeyEnter)
-	wait("Assign entitlements", "enter assign")
-	key(tea.KeyEnter)
-	wait("Where the instance goes")
-	key(tea.KeyEnter) // Cloud Foundry
-	wait("Cloud Foundry org")
-	key(tea.KeyEnter) // the org
-	wait("Space")
-	key(tea.KeyEnter) // dev, preselected
-	wait("Instance and key")
-	for range 4 {
-		key(tea.KeyEnter)
-	}
 	wait("cpikey will:", "enter run")
 	key(tea.KeyEnter)
 	wait("Your OAuth client", "clientid")
+	if keys > 7 {
+		t.Errorf("%d keys to the credentials, want at most 7", keys)
+	}
 	key(tea.KeyEnter) // done
 
 	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*model)

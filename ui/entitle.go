@@ -19,8 +19,9 @@ type entitleDoneMsg struct {
 	err error
 }
 
-// entitleModel is screen 4: confirm assigning the missing plans, then
-// follow the assignment until SAP reports it OK.
+// entitleModel is screen 4: it assigns the missing plans (confirmed with
+// enter on the check screen, which lists them) and follows the assignment
+// until SAP reports it OK.
 type entitleModel struct {
 	screenBase
 	e      *env
@@ -28,6 +29,7 @@ type entitleModel struct {
 
 	work    task
 	started bool
+	done    bool // assigned; enter goes on again after coming back
 	err     error
 	last    *steps.Event // latest progress event of the entitle step
 	since   int64        // start, unix nanos from env.now
@@ -37,8 +39,10 @@ func newEntitle(e *env, report *steps.CheckReport) *entitleModel {
 	return &entitleModel{e: e, report: report, work: newTask(e)}
 }
 
-func (m *entitleModel) id() screen    { return screenEntitle }
-func (m *entitleModel) init() tea.Cmd { return nil }
+func (m *entitleModel) id() screen { return screenEntitle }
+
+// init assigns at once: the user confirmed on the check screen.
+func (m *entitleModel) init() tea.Cmd { return m.run() }
 
 func (m *entitleModel) run() tea.Cmd {
 	m.started, m.err, m.last = true, nil, nil
@@ -78,6 +82,7 @@ func (m *entitleModel) update(msg tea.Msg) (tea.Cmd, transition) {
 			m.err = msg.err // the flow's error names the plan
 			return nil, nil
 		}
+		m.done = true
 		return nil, entitled{plans: m.report.MissingPlans}
 	case tea.KeyMsg:
 		k := m.e.keys
@@ -85,7 +90,9 @@ func (m *entitleModel) update(msg tea.Msg) (tea.Cmd, transition) {
 			return nil, nil
 		}
 		switch {
-		case key.Matches(msg, k.Enter), m.err != nil && key.Matches(msg, k.Retry):
+		case m.done && key.Matches(msg, k.Enter):
+			return nil, entitled{plans: m.report.MissingPlans}
+		case m.err != nil && (key.Matches(msg, k.Enter) || key.Matches(msg, k.Retry)):
 			return m.run(), nil
 		case key.Matches(msg, k.Back):
 			return nil, goBack{}
@@ -94,10 +101,7 @@ func (m *entitleModel) update(msg tea.Msg) (tea.Cmd, transition) {
 	return nil, nil
 }
 
-func (m *entitleModel) resume() tea.Cmd {
-	m.started, m.err = false, nil
-	return nil
-}
+func (m *entitleModel) resume() tea.Cmd { return nil }
 
 func (m *entitleModel) busy() bool { return m.work.running() }
 
@@ -116,16 +120,21 @@ func (m *entitleModel) help() ([]key.Binding, [][]key.Binding) {
 	case m.err != nil:
 		return []key.Binding{k.Retry, k.Back}, nil
 	}
-	return []key.Binding{withHelp(k.Enter, "enter", "assign"), k.Back}, nil
+	return []key.Binding{withHelp(k.Enter, "enter", "continue"), k.Back}, nil
 }
 
 func (m *entitleModel) view() string {
 	st := m.e.st
 	var b strings.Builder
 	sub := m.report.Subaccount
-	b.WriteString(wrap(fmt.Sprintf("cpikey will assign these entitlements to subaccount %s (%s):", st.Title.Render(sub.Name), sub.Subdomain), m.w, 0) + "\n\n")
+	b.WriteString(wrap(fmt.Sprintf("Entitlements for subaccount %s (%s):", st.Title.Render(sub.Name), sub.Subdomain), m.w, 0) + "\n\n")
 	for _, p := range m.report.MissingPlans {
-		b.WriteString("  " + st.g.Pending + " service " + st.Code.Render(steps.ServiceName) + ", plan " + st.Code.Render(p) + "\n")
+		line := "service " + st.Code.Render(steps.ServiceName) + ", plan " + st.Code.Render(p)
+		if m.done {
+			b.WriteString("  " + st.ok(line) + "\n")
+		} else {
+			b.WriteString("  " + st.g.Pending + " " + line + "\n")
+		}
 	}
 	b.WriteString("\n")
 	switch {
@@ -143,9 +152,8 @@ func (m *entitleModel) view() string {
 	case m.err != nil:
 		b.WriteString(wrap(st.fail(sentence(m.err.Error())), m.w, 2) + "\n")
 		b.WriteString("  " + st.Subtle.Render("Press r to try again, esc to go back.") + "\n")
-	default:
-		b.WriteString(wrap(st.Subtle.Render("Assigning entitlements needs global account administrator rights."), m.w, 0) + "\n")
-		b.WriteString("Press enter to assign, esc to go back.\n")
+	case m.done:
+		b.WriteString(st.ok("Assigned.") + " Press enter to continue.\n")
 	}
 	return b.String()
 }

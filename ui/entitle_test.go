@@ -25,14 +25,11 @@ func TestEntitleScreen(t *testing.T) {
 		name  string
 		drive func(t *testing.T, m *model, c *clock)
 	}{
-		{"confirm", func(*testing.T, *model, *clock) {}},
 		{"assigning", func(t *testing.T, m *model, c *clock) {
-			send(m, enter)
 			c.t = c.t.Add(7 * time.Second)
 			send(m, flowEventsMsg{events: []steps.Event{{Step: steps.StepEntitle, Kind: steps.EventWaiting, State: "PROCESSING", Elapsed: 7 * time.Second}}})
 		}},
 		{"failed", func(t *testing.T, m *model, c *clock) {
-			send(m, enter)
 			send(m, entitleDoneMsg{id: ent(m).work.id, err: errors.New("assign it-rt/api: 403 Forbidden: you are not a global account administrator")})
 		}},
 	}
@@ -50,23 +47,23 @@ func TestEntitleScreen(t *testing.T) {
 	}
 }
 
-func TestEntitle_ShowsExactPlansRunsAndBlocksEsc(t *testing.T) {
+// TestEntitle_ConfirmedOnTheCheckScreen: the check screen names the plans
+// and enter there assigns them (one key); esc cannot abandon SAP's work;
+// coming back later shows them assigned and enter goes on.
+func TestEntitle_ConfirmedOnTheCheckScreen(t *testing.T) {
 	m := newTestModel(t)
 	resize(m, 80, 24)
-	atEntitle(t, m)
+	atCheck(t, m, subDev, reportMissing())
 	v := m.View()
-	for _, p := range []string{"plan integration-flow", "plan api"} {
+	for _, p := range []string{"it-rt/integration-flow and it-rt/api", "Press enter to assign"} {
 		if !strings.Contains(v, p) {
-			t.Errorf("confirmation does not name %q:\n%s", p, v)
+			t.Errorf("the check screen does not say %q:\n%s", p, v)
 		}
-	}
-	if ent(m).started {
-		t.Fatal("assigning started before confirmation")
 	}
 	send(m, enter)
 	e := ent(m)
 	if !e.work.running() {
-		t.Fatal("enter did not start assigning")
+		t.Fatal("enter on the check screen did not start assigning")
 	}
 	send(m, esc)
 	if m.screen() != screenEntitle {
@@ -78,5 +75,13 @@ func TestEntitle_ShowsExactPlansRunsAndBlocksEsc(t *testing.T) {
 	send(m, entitleDoneMsg{id: e.work.id})
 	if m.screen() != screenWhere {
 		t.Fatalf("after assigning: screen %v, want where", m.screen())
+	}
+	send(m, esc)
+	if m.screen() != screenEntitle || !strings.Contains(m.View(), "Assigned.") {
+		t.Fatalf("back on the entitle screen:\n%s", m.View())
+	}
+	send(m, enter)
+	if m.screen() != screenWhere || e.work.running() {
+		t.Fatalf("enter after coming back: screen %v, assigning again %v", m.screen(), e.work.running())
 	}
 }

@@ -26,6 +26,9 @@ type flowAPI interface {
 	Orgs(ctx context.Context, env *steps.CFEnvironment) ([]steps.Org, error)
 	Spaces(ctx context.Context, orgID string) ([]steps.Space, error)
 	Existing(ctx context.Context, t steps.Target) (*steps.Existing, error)
+	Instances(ctx context.Context, t steps.Target) ([]steps.InstanceChoice, error)
+	ProbeKeychain(ctx context.Context) error
+	KeychainService() string
 	Actions(ctx context.Context, t steps.Target) ([]string, error)
 	Provision(ctx context.Context, t steps.Target) (*steps.Result, error)
 	SaveSecret(ctx context.Context, r *steps.Result) error
@@ -44,6 +47,22 @@ type env struct {
 	goos   string
 	getenv func(string) string
 	seq    uint64
+}
+
+// keychainService is where the flow keeps secrets ("cpikey" without one).
+func (e *env) keychainService() string {
+	if e.flow == nil {
+		return steps.KeychainService
+	}
+	return e.flow.KeychainService()
+}
+
+// command is how the user runs cpikey here, for hints.
+func (e *env) command() string {
+	if e.opts.Command != "" {
+		return e.opts.Command
+	}
+	return "cpikey"
 }
 
 // newID tags an async request; a result whose id is no longer the one a

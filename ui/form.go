@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/cpikey/cpikey/btp/itrt"
+	"github.com/cpikey/cpikey/configdir"
 	"github.com/cpikey/cpikey/steps"
 )
 
@@ -27,6 +29,11 @@ type (
 		ex            *steps.Existing
 		err           error
 	}
+	instancesMsg struct {
+		id        uint64
+		instances []steps.InstanceChoice
+		err       error
+	}
 )
 
 const (
@@ -34,24 +41,42 @@ const (
 	formInstance
 	formRoles
 	formKey
+	formDrift // only while the instance to reuse has other roles
 	formFields
 )
 
 const planAPI = itrt.PlanAPI
 
-// formModel is screen 6: plan, instance name, roles, key name.
+// Drift choices (the formDrift picker's rows).
+const (
+	driftUpdate = iota
+	driftKeep
+)
+
+// formModel is screen 6: plan, instance, roles, key. The instance and key
+// fields offer what already exists in the space (or Service Manager)
+// besides a new name; an instance whose roles differ from the requested
+// ones asks whether to update its roles or keep them. Enter accepts the
+// screen once every field is valid.
 type formModel struct {
 	screenBase
 	e    *env
 	base steps.Target // subaccount, runtime, org, space
 
 	plan      picker
-	instance  textinput.Model
+	instance  combo
 	flowRoles textinput.Model // integration-flow: free text, comma separated
 	apiRoles  picker          // api: multi-select of the valid roles
-	key       textinput.Model
+	key       combo
 	keyEdited bool
+	drift     picker
+	driftSet  bool // the user chose in the drift picker
 	focus     int
+
+	// What exists where the instance goes (listed once per screen).
+	list      task
+	instances []steps.InstanceChoice
+	listErr   error
 
 	// Existing-name lookup, debounced and tagged.
 	checkID  uint64
@@ -65,21 +90,24 @@ type formModel struct {
 	auto      bool
 }
 
-func newForm(e *env, base steps.Target) *formModel {
+func newForm(e *env, base steps.Target, rem configdir.Choices) *formModel {
 	p := e.opts.Prefill
-	m := &formModel{e: e, base: base}
+	m := &formModel{e: e, base: base, list: newTask(e)}
 	m.plan = newPicker([]pickItem{
 		{label: steps.DefaultPlan, note: "call your iFlow endpoints (sender)"},
 		{label: planAPI, note: "use the Cloud Integration OData API"},
 	})
-	if p.Plan == planAPI {
+	// Flags first, then the last run in this subaccount, then defaults.
+	if cmp.Or(p.Plan, rem.Plan) == planAPI {
 		m.plan.cursor = 1
 	}
-	m.instance = newInput(steps.DefaultInstance, 64) // longer than allowed, so the reason shows
-	m.instance.SetValue(cmp.Or(p.Instance, steps.DefaultInstance))
-	m.key = newInput("", 64)
-	m.key.SetValue(cmp.Or(p.Key, steps.DefaultKeyName(m.instance.Value())))
-	m.keyEdited = p.Key != ""
+	m.instance = newCombo(steps.DefaultInstance, 64) // longer than allowed, so the reason shows
+	instance := cmp.Or(p.Instance, rem.Instance, steps.DefaultInstance)
+	m.instance.setText(instance)
+	m.key = newCombo("", 64)
+	keyName := cmp.Or(p.Key, rem.Key)
+	m.keyEdited = keyName != "" && keyName != steps.DefaultKeyName(instance)
+	m.key.setText(cmp.Or(keyName, steps.DefaultKeyName(instance)))
 	m.flowRoles = newInput(steps.DefaultRole, 256)
 	m.flowRoles.SetValue(steps.DefaultRole)
 	items := make([]pickItem, len(steps.APIRoles))
@@ -88,19 +116,24 @@ func newForm(e *env, base steps.Target) *formModel {
 	}
 	m.apiRoles = newPicker(items)
 	m.apiRoles.multi = true
-	if len(p.Roles) > 0 {
-		if p.Plan == planAPI {
-			for _, r := range p.Roles {
+	roles := p.Roles
+	if len(roles) == 0 && rem.Plan == m.planName() {
+		roles = rem.Roles
+	}
+	if len(roles) > 0 {
+		if m.planName() == planAPI {
+			for _, r := range roles {
 				m.apiRoles.tickLabel(r)
 			}
 		} else {
-			m.flowRoles.SetValue(strings.Join(p.Roles, ","))
+			m.flowRoles.SetValue(strings.Join(roles, ","))
 		}
 	}
 	if len(m.apiRoles.tickedLabels()) == 0 {
 		m.apiRoles.tickLabel("MonitoringDataRead")
 		m.apiRoles.selectLabel("MonitoringDataRead")
 	}
+	m.drift = newPicker([]pickItem{{label: "Update the instance's roles"}, {label: "Keep its roles"}})
 	m.auto = p.Instance != "" && p.Key != "" && p.Plan != ""
 	m.setFocus(formPlan)
 	return m
@@ -115,7 +148,19 @@ func (m *formModel) init() tea.Cmd {
 			return autoTransition(m, t)
 		}
 	}
-	return m.scheduleExisting()
+	return tea.Batch(m.loadInstances(), m.scheduleExisting())
+}
+
+// loadInstances lists the it-rt instances (and keys) the space already has.
+func (m *formModel) loadInstances() tea.Cmd {
+	flow, t := m.e.flow, m.base
+	return m.list.start("Looking for existing instances", func(ctx context.Context, id uint64) tea.Msg {
+		if flow == nil {
+			return instancesMsg{id: id}
+		}
+		list, err := flow.Instances(ctx, t)
+		return instancesMsg{id: id, instances: list, err: err}
+	})
 }
 
 func (m *formModel) planName() string { return m.plan.items[m.plan.cursor].label }
@@ -134,15 +179,62 @@ func (m *formModel) roles() []string {
 }
 
 func (m *formModel) setFocus(f int) {
+	if f == formDrift && m.rolesDrift() == nil {
+		f = formKey
+	}
 	m.focus = f
-	for i, in := range map[int]*textinput.Model{formInstance: &m.instance, formRoles: &m.flowRoles, formKey: &m.key} {
-		if i == f {
-			in.Focus()
-			in.CursorEnd()
-		} else {
-			in.Blur()
+	m.instance.focus(f == formInstance)
+	m.key.focus(f == formKey)
+	if f == formRoles {
+		m.flowRoles.Focus()
+		m.flowRoles.CursorEnd()
+	} else {
+		m.flowRoles.Blur()
+	}
+}
+
+// lastField is the bottom field shown now.
+func (m *formModel) lastField() int {
+	if m.rolesDrift() != nil {
+		return formDrift
+	}
+	return formKey
+}
+
+// instanceChoice is the existing instance of that name, if listed.
+func (m *formModel) instanceChoice(name string) *steps.InstanceChoice {
+	for i := range m.instances {
+		if m.instances[i].Name == name {
+			return &m.instances[i]
 		}
 	}
+	return nil
+}
+
+// instanceChanged follows a new instance value: the plan of an existing
+// instance, its keys as the key field's options, and the derived key name.
+func (m *formModel) instanceChanged() tea.Cmd {
+	name := m.instance.value()
+	var keys []pickItem
+	if ch := m.instanceChoice(name); ch != nil {
+		if ch.Plan != "" && ch.Plan != m.planName() {
+			m.plan.selectLabel(ch.Plan)
+		}
+		for _, k := range ch.Keys {
+			keys = append(keys, pickItem{label: k, note: "exists"})
+		}
+	}
+	keyName := m.key.value()
+	if !m.keyEdited {
+		keyName = steps.DefaultKeyName(name)
+	}
+	m.key.setOptions(keys)
+	if !m.key.pick(keyName) {
+		m.key.setText(keyName)
+	}
+	m.key.focus(m.focus == formKey)
+	m.driftSet = false
+	return m.scheduleExisting()
 }
 
 // scheduleExisting starts the debounce timer; only the latest one fires a
@@ -154,7 +246,7 @@ func (m *formModel) scheduleExisting() tea.Cmd {
 		m.cancel = nil
 	}
 	m.checking = false
-	if steps.ValidateName("instance", m.instance.Value()) != nil {
+	if steps.ValidateName("instance", m.instance.value()) != nil {
 		return nil
 	}
 	id := m.checkID
@@ -176,14 +268,29 @@ func (m *formModel) lookup() tea.Cmd {
 func (m *formModel) target() steps.Target {
 	t := m.base
 	t.Plan = m.planName()
-	t.Instance = strings.TrimSpace(m.instance.Value())
-	t.Key = strings.TrimSpace(m.key.Value())
+	t.Instance = m.instance.value()
+	t.Key = m.key.value()
 	t.Roles = m.roles()
 	return t
 }
 
 func (m *formModel) update(msg tea.Msg) (tea.Cmd, transition) {
 	switch msg := msg.(type) {
+	case instancesMsg:
+		if !m.list.owns(msg.id) {
+			return nil, nil
+		}
+		m.instances, m.listErr = msg.instances, msg.err
+		items := make([]pickItem, len(msg.instances))
+		for i, in := range msg.instances {
+			items[i] = pickItem{label: in.Name, note: instanceNote(in)}
+		}
+		typed := m.instance.value()
+		m.instance.setOptions(items)
+		if !m.instance.picked() && m.instance.pick(typed) {
+			return m.instanceChanged(), nil
+		}
+		return nil, nil
 	case existingDebounceMsg:
 		if msg.id != m.checkID {
 			return nil, nil
@@ -202,23 +309,41 @@ func (m *formModel) update(msg tea.Msg) (tea.Cmd, transition) {
 	return m.updateInput(msg), nil
 }
 
+// instanceNote sums up an existing instance for its row.
+func instanceNote(in steps.InstanceChoice) string {
+	parts := []string{cmp.Or(in.Plan, "it-rt")}
+	if in.State != "" && in.State != "succeeded" {
+		parts = append(parts, in.State)
+	}
+	switch len(in.Keys) {
+	case 0:
+		parts = append(parts, "no keys")
+	case 1:
+		parts = append(parts, "key "+in.Keys[0])
+	default:
+		parts = append(parts, fmt.Sprintf("%d keys", len(in.Keys)))
+	}
+	return strings.Join(parts, " · ")
+}
+
 func (m *formModel) keyMsg(msg tea.KeyMsg) (tea.Cmd, transition) {
 	k := m.e.keys
 	m.submitErr = nil
 	switch {
 	case key.Matches(msg, k.Enter):
-		if m.focus == formKey {
-			if t := m.submit(); t != nil {
-				return nil, t
-			}
-			return nil, nil
+		if m.focus == formDrift {
+			m.driftSet = true
 		}
-		m.setFocus(m.focus + 1)
+		// Enter accepts the screen once every field is valid; until then
+		// it goes to the first field that is not.
+		if t := m.submit(); t != nil {
+			return nil, t
+		}
 		return nil, nil
 	case key.Matches(msg, k.Back):
 		return nil, goBack{}
 	case key.Matches(msg, k.Next):
-		m.setFocus(min(formKey, m.focus+1))
+		m.setFocus(min(m.lastField(), m.focus+1))
 		return nil, nil
 	case key.Matches(msg, k.Prev):
 		m.setFocus(max(formPlan, m.focus-1))
@@ -226,68 +351,139 @@ func (m *formModel) keyMsg(msg tea.KeyMsg) (tea.Cmd, transition) {
 	case m.focus == formPlan:
 		before := m.plan.cursor
 		if m.plan.update(msg, k) && before != m.plan.cursor {
+			m.driftSet = false
 			return m.scheduleExisting(), nil
+		}
+		if key.Matches(msg, k.Down) {
+			m.setFocus(formInstance)
 		}
 		return nil, nil
 	case m.focus == formRoles && m.planName() == planAPI:
-		m.apiRoles.update(msg, k)
+		if !m.apiRoles.update(msg, k) && key.Matches(msg, k.Up) {
+			m.setFocus(formInstance)
+		}
+		m.driftSet = false
 		return nil, nil
-	case key.Matches(msg, k.Up):
-		m.setFocus(max(formPlan, m.focus-1))
+	case m.focus == formDrift:
+		if m.drift.update(msg, k) {
+			m.driftSet = true
+		} else if key.Matches(msg, k.Up) {
+			m.setFocus(formKey)
+		}
 		return nil, nil
-	case key.Matches(msg, k.Down):
-		m.setFocus(min(formKey, m.focus+1))
+	case key.Matches(msg, k.Up), key.Matches(msg, k.Down):
+		d := 1
+		if key.Matches(msg, k.Up) {
+			d = -1
+		}
+		switch c := m.focusedCombo(); {
+		case c != nil && c.move(d):
+			c.focus(true)
+			if c == &m.instance {
+				return m.instanceChanged(), nil
+			}
+			m.keyEdited = m.key.value() != steps.DefaultKeyName(m.instance.value())
+			m.driftSet = false
+			return m.scheduleExisting(), nil
+		default:
+			m.setFocus(max(formPlan, min(m.lastField(), m.focus+d)))
+		}
 		return nil, nil
 	}
 	return m.updateInput(msg), nil
 }
 
-func (m *formModel) updateInput(msg tea.Msg) tea.Cmd {
-	var cmd tea.Cmd
-	inst, keyName := m.instance.Value(), m.key.Value()
+func (m *formModel) focusedCombo() *combo {
 	switch m.focus {
 	case formInstance:
-		m.instance, cmd = m.instance.Update(msg)
-		if !m.keyEdited && m.instance.Value() != inst {
-			m.key.SetValue(steps.DefaultKeyName(m.instance.Value()))
+		return &m.instance
+	case formKey:
+		return &m.key
+	}
+	return nil
+}
+
+func (m *formModel) updateInput(msg tea.Msg) tea.Cmd {
+	var cmd tea.Cmd
+	inst, keyName, roles := m.instance.value(), m.key.value(), m.flowRoles.Value()
+	switch m.focus {
+	case formInstance:
+		cmd = m.instance.update(msg, m.e.keys)
+		m.instance.focus(true)
+		if m.instance.value() != inst {
+			return tea.Batch(cmd, m.instanceChanged())
 		}
+		return cmd
 	case formRoles:
 		m.flowRoles, cmd = m.flowRoles.Update(msg)
-	case formKey:
-		m.key, cmd = m.key.Update(msg)
-		if m.key.Value() != keyName {
-			m.keyEdited = true
+		if m.flowRoles.Value() != roles {
+			m.driftSet = false
 		}
-	default:
+		return cmd
+	case formKey:
+		cmd = m.key.update(msg, m.e.keys)
+		m.key.focus(true)
+		if m.key.value() != keyName {
+			m.keyEdited = true
+			return tea.Batch(cmd, m.scheduleExisting())
+		}
+		return cmd
+	}
+	return nil
+}
+
+// rolesDrift is the difference between the requested roles and those of
+// the existing instance to reuse, nil when they agree or are not known.
+func (m *formModel) rolesDrift() *steps.RolesDriftError {
+	ex := m.currentExisting()
+	if ex == nil || !ex.InstanceExists || !ex.RolesKnown {
 		return nil
 	}
-	if m.instance.Value() != inst || m.key.Value() != keyName {
-		return tea.Batch(cmd, m.scheduleExisting())
+	want := slices.Clone(m.roles())
+	slices.Sort(want)
+	have := slices.Clone(ex.InstanceRoles)
+	slices.Sort(have)
+	if slices.Equal(slices.Compact(want), slices.Compact(have)) {
+		return nil
 	}
-	return cmd
+	d := &steps.RolesDriftError{Instance: m.instance.value(), Want: want, Have: have}
+	for _, r := range want {
+		if !slices.Contains(have, r) {
+			d.Missing = append(d.Missing, r)
+		}
+	}
+	for _, r := range have {
+		if !slices.Contains(want, r) {
+			d.Extra = append(d.Extra, r)
+		}
+	}
+	return d
 }
 
 // problems validates every field; the map is field -> reason.
 func (m *formModel) problems() map[int]string {
 	out := map[int]string{}
-	if err := steps.ValidateName("instance", strings.TrimSpace(m.instance.Value())); err != nil {
+	if err := steps.ValidateName("instance", m.instance.value()); err != nil {
 		out[formInstance] = err.Error()
 	}
-	if err := steps.ValidateName("key", strings.TrimSpace(m.key.Value())); err != nil {
+	if err := steps.ValidateName("key", m.key.value()); err != nil {
 		out[formKey] = err.Error()
 	}
 	if err := steps.ValidateRoles(m.planName(), m.roles()); err != nil {
 		out[formRoles] = err.Error()
 	}
 	if ex := m.currentExisting(); ex != nil && ex.InstanceExists && ex.InstancePlan != "" && ex.InstancePlan != m.planName() {
-		out[formInstance] = fmt.Sprintf("an instance %q with plan %s exists; choose another name or plan %s", m.instance.Value(), ex.InstancePlan, ex.InstancePlan)
+		out[formInstance] = fmt.Sprintf("an instance %q with plan %s exists; choose another name or plan %s", m.instance.value(), ex.InstancePlan, ex.InstancePlan)
+	}
+	if d := m.rolesDrift(); d != nil && !m.driftSet {
+		out[formDrift] = "choose: update the instance's roles, or keep them (or type another instance name above)"
 	}
 	return out
 }
 
 // currentExisting is the lookup result if it is for the names shown now.
 func (m *formModel) currentExisting() *steps.Existing {
-	if m.ex == nil || m.exFor != [2]string{strings.TrimSpace(m.instance.Value()), strings.TrimSpace(m.key.Value())} {
+	if m.ex == nil || m.exFor != [2]string{m.instance.value(), m.key.value()} {
 		return nil
 	}
 	return m.ex
@@ -302,9 +498,12 @@ func (m *formModel) submit() transition {
 			return nil
 		}
 	}
-	t := formDone{plan: m.planName(), instance: strings.TrimSpace(m.instance.Value()), key: strings.TrimSpace(m.key.Value()), roles: m.roles()}
+	t := formDone{plan: m.planName(), instance: m.instance.value(), key: m.key.value(), roles: m.roles()}
 	if ex := m.currentExisting(); ex != nil && ex.InstanceExists && ex.InstanceState == "failed" {
 		t.recreateFailed = true
+	}
+	if m.rolesDrift() != nil {
+		t.updateRoles, t.acceptRoles = m.drift.cursor == driftUpdate, m.drift.cursor == driftKeep
 	}
 	return t
 }
@@ -312,29 +511,33 @@ func (m *formModel) submit() transition {
 func (m *formModel) resume() tea.Cmd { return m.scheduleExisting() }
 
 func (m *formModel) typing() bool {
-	return m.focus == formInstance || m.focus == formKey || (m.focus == formRoles && m.planName() != planAPI)
+	return (m.focus == formInstance && !m.instance.picked()) || (m.focus == formKey && !m.key.picked()) ||
+		(m.focus == formRoles && m.planName() != planAPI)
 }
 
 func (m *formModel) setSize(w, h int) {
 	m.w, m.h = w, h
-	for _, in := range []*textinput.Model{&m.instance, &m.key, &m.flowRoles} {
-		in.Width = max(10, min(40, w-8))
+	for _, in := range []*textinput.Model{&m.instance.in, &m.key.in, &m.flowRoles} {
+		in.Width = max(10, min(40, w-12))
 	}
+	rows := max(1, (h-14)/2)
+	m.instance.height, m.key.height = rows, rows
+	m.instance.scroll()
+	m.key.scroll()
 	m.apiRoles.setHeight(max(3, h-16))
 }
 
 func (m *formModel) help() ([]key.Binding, [][]key.Binding) {
 	k := m.e.keys
-	enter := withHelp(k.Enter, "enter", "next")
-	if m.focus == formKey {
-		enter = withHelp(k.Enter, "enter", "review")
-	}
+	enter := withHelp(k.Enter, "enter", "review")
 	short := []key.Binding{enter, withHelp(k.Next, "tab", "next field"), k.Back}
 	switch {
 	case m.focus == formPlan:
 		short = append(short, withHelp(k.Up, m.e.st.g.UpDown, "plan"))
 	case m.focus == formRoles && m.planName() == planAPI:
 		short = append(short, k.Toggle, withHelp(k.Up, m.e.st.g.UpDown, "move"))
+	case m.focusedCombo() != nil && len(m.focusedCombo().options) > 0:
+		short = append(short, withHelp(k.Up, m.e.st.g.UpDown, "existing"))
 	}
 	return short, [][]key.Binding{{enter, k.Next, k.Prev, k.Back}, {k.Up, k.Down, k.Toggle, k.Page}}
 }
@@ -350,15 +553,19 @@ func (m *formModel) view() string {
 		if p, bad := probs[f]; bad {
 			b.WriteString("    " + wrap(st.fail(p), m.w-4, 6) + "\n")
 		} else if good != "" {
-			b.WriteString("    " + good + "\n")
+			b.WriteString("    " + wrap(good, m.w-4, 4) + "\n")
 		}
 	}
 
 	label(formPlan, "Plan")
 	b.WriteString(indent(m.plan.view(st, m.w-4, m.focus == formPlan), 4) + "\n\n")
 
-	label(formInstance, "Instance name")
-	b.WriteString("    " + m.instance.View() + "\n")
+	instTitle := "Instance name"
+	if len(m.instances) > 0 {
+		instTitle = "Instance: a new name, or one that exists here"
+	}
+	label(formInstance, instTitle)
+	b.WriteString(indent(m.instance.view(st, m.w-4, m.focus == formInstance, ""), 4) + "\n")
 	status(formInstance, m.instanceNote())
 
 	b.WriteString("\n")
@@ -373,8 +580,20 @@ func (m *formModel) view() string {
 
 	b.WriteString("\n")
 	label(formKey, "Key name")
-	b.WriteString("    " + m.key.View() + "\n")
+	b.WriteString(indent(m.key.view(st, m.w-4, m.focus == formKey, ""), 4) + "\n")
 	status(formKey, m.keyNote())
+
+	if d := m.rolesDrift(); d != nil {
+		b.WriteString("\n")
+		label(formDrift, "Roles differ")
+		b.WriteString("    " + wrap(st.warn(fmt.Sprintf("instance %s has roles %s; you asked for %s (%s)",
+			d.Instance, roleText(d.Have), roleText(d.Want), d.Difference())), m.w-4, 4) + "\n")
+		m.drift.items[driftUpdate].note = "to " + roleText(d.Want)
+		m.drift.items[driftKeep].note = roleText(d.Have)
+		b.WriteString(indent(m.drift.view(st, m.w-4, m.focus == formDrift), 4) + "\n")
+		b.WriteString("    " + wrap(st.Subtle.Render(steps.RoleChangeDelay+"."), m.w-4, 4) + "\n")
+		status(formDrift, "")
+	}
 
 	if m.submitErr != nil {
 		b.WriteString("\n" + st.fail(sentence(m.submitErr.Error())) + "\n")
@@ -382,12 +601,19 @@ func (m *formModel) view() string {
 	return b.String()
 }
 
+func roleText(roles []string) string {
+	if len(roles) == 0 {
+		return "(none)"
+	}
+	return strings.Join(roles, ", ")
+}
+
 func (m *formModel) instanceNote() string {
 	st := m.e.st
 	if m.checking {
 		return st.Subtle.Render("checking whether it exists" + st.g.Ellipsis)
 	}
-	if m.exErr != nil && m.exFor[0] == strings.TrimSpace(m.instance.Value()) {
+	if m.exErr != nil && m.exFor[0] == m.instance.value() {
 		return st.warn("could not check whether it exists: " + m.exErr.Error())
 	}
 	ex := m.currentExisting()
@@ -399,11 +625,12 @@ func (m *formModel) instanceNote() string {
 	case ex.InstanceState == "failed":
 		return st.warn("exists but its creation failed: will be deleted and created again")
 	}
-	state := ex.InstanceState
-	if state == "" {
-		state = "exists"
+	state := cmp.Or(ex.InstanceState, "exists")
+	note := fmt.Sprintf("exists (%s): will be reused", state)
+	if ex.RolesKnown {
+		note += ", roles " + roleText(ex.InstanceRoles)
 	}
-	return st.warn(fmt.Sprintf("exists (%s): will be reused", state))
+	return st.warn(note)
 }
 
 func (m *formModel) keyNote() string {

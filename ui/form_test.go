@@ -6,6 +6,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/cpikey/cpikey/configdir"
 	"github.com/cpikey/cpikey/steps"
 )
 
@@ -72,14 +73,14 @@ func TestForm_KeyNameFollowsInstanceUntilEdited(t *testing.T) {
 	send(m, tab)
 	clearInput(m, len(steps.DefaultInstance))
 	typeText(m, "MY_IFLOW")
-	if got := f.key.Value(); got != "MY_IFLOW-key" {
+	if got := f.key.value(); got != "MY_IFLOW-key" {
 		t.Fatalf("key %q, want MY_IFLOW-key", got)
 	}
 	send(m, tab, tab) // roles, key
 	typeText(m, "2")
 	send(m, tea.KeyMsg{Type: tea.KeyShiftTab}, tea.KeyMsg{Type: tea.KeyShiftTab})
 	typeText(m, "X")
-	if got := f.key.Value(); got != "MY_IFLOW-key2" {
+	if got := f.key.value(); got != "MY_IFLOW-key2" {
 		t.Fatalf("an edited key name changed to %q", got)
 	}
 }
@@ -118,7 +119,7 @@ func TestForm_ExistingLookupIsDebouncedAndTagged(t *testing.T) {
 	if f.checking {
 		t.Fatal("a superseded timer started a lookup")
 	}
-	send(m, existingMsg{id: first, instance: f.instance.Value(), key: f.key.Value(), ex: &steps.Existing{InstanceExists: true}})
+	send(m, existingMsg{id: first, instance: f.instance.value(), key: f.key.value(), ex: &steps.Existing{InstanceExists: true}})
 	if f.ex != nil {
 		t.Fatal("a stale lookup result was kept")
 	}
@@ -126,7 +127,7 @@ func TestForm_ExistingLookupIsDebouncedAndTagged(t *testing.T) {
 	if lookup == nil || !f.checking {
 		t.Fatal("the current timer did not start a lookup")
 	}
-	send(m, existingMsg{id: f.checkID, instance: f.instance.Value(), key: f.key.Value(), ex: &steps.Existing{InstanceExists: true, InstanceState: "succeeded", InstancePlan: "integration-flow"}})
+	send(m, existingMsg{id: f.checkID, instance: f.instance.value(), key: f.key.value(), ex: &steps.Existing{InstanceExists: true, InstanceState: "succeeded", InstancePlan: "integration-flow"}})
 	if !strings.Contains(m.View(), "will be reused") {
 		t.Fatalf("existing instance not flagged:\n%s", m.View())
 	}
@@ -149,10 +150,10 @@ func TestForm_SubmitBuildsTarget(t *testing.T) {
 	m := newTestModel(t)
 	resize(m, 80, 24)
 	atForm(t, m)
-	send(m, down) // plan api
-	send(m, enter, enter)
+	send(m, down)        // plan api
+	send(m, tab, tab)    // to the roles
 	send(m, down, space) // tick the role after MonitoringDataRead
-	send(m, enter, enter)
+	send(m, enter)       // every field is valid: on to the review
 	if m.screen() != screenReview {
 		t.Fatalf("screen %v, want review", m.screen())
 	}
@@ -191,17 +192,154 @@ func TestForm_UnentitledPlanIsCheckedAgain(t *testing.T) {
 	atCheck(t, m, subQA, r)
 	send(m, enter)
 	m.apply(whereChosen{runtime: steps.RuntimeCF, org: testOrgs[0], space: testSpaces[1]})
-	send(m, down, enter, enter, enter, enter)
+	send(m, down, enter) // plan api; the rest is valid
 	if m.screen() != screenCheck || chk(m).plan != "api" {
 		t.Fatalf("screen %v; want a check for plan api", m.screen())
 	}
 	again := reportReady()
 	again.MissingPlans = []string{"api"}
 	send(m, checkDoneMsg{id: chk(m).work.id, report: again})
-	send(m, enter)
 	send(m, enter) // assign
 	send(m, entitleDoneMsg{id: ent(m).work.id})
 	if m.screen() != screenReview || m.c.target.Plan != "api" {
 		t.Fatalf("after entitling: screen %v plan %q", m.screen(), m.c.target.Plan)
+	}
+}
+
+// TestForm_EnterAcceptsAValidScreen: the defaults are valid, so one enter
+// goes to the review from wherever the focus is.
+func TestForm_EnterAcceptsAValidScreen(t *testing.T) {
+	m := newTestModel(t)
+	resize(m, 80, 24)
+	atForm(t, m)
+	send(m, enter)
+	if m.screen() != screenReview {
+		t.Fatalf("screen %v, want review", m.screen())
+	}
+	tg := m.c.target
+	if tg.Instance != steps.DefaultInstance || tg.Key != steps.DefaultKeyName(steps.DefaultInstance) || tg.Plan != steps.DefaultPlan ||
+		len(tg.Roles) != 1 || tg.Roles[0] != steps.DefaultRole || tg.UpdateRoles || tg.AcceptRoles {
+		t.Fatalf("target %+v", tg)
+	}
+}
+
+var existingHere = []steps.InstanceChoice{
+	{Name: "ORDERS", ID: "i-1", Plan: "integration-flow", State: "succeeded", Keys: []string{"orders-key", "postman"}},
+	{Name: "MONITOR", ID: "i-2", Plan: "api", State: "succeeded"},
+}
+
+// TestForm_OffersWhatExists: the instances of the space are listed beside
+// a new name; picking one takes its plan and offers its keys.
+func TestForm_OffersWhatExists(t *testing.T) {
+	m := newTestModel(t)
+	resize(m, 80, 24)
+	atForm(t, m)
+	f := frm(m)
+	send(m, instancesMsg{id: f.list.id, instances: existingHere})
+	v := m.View()
+	for _, want := range []string{"ORDERS", "integration-flow · 2 keys", "MONITOR", "api · no keys"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("the form does not offer %q:\n%s", want, v)
+		}
+	}
+	send(m, tab, down) // instance field: the first existing instance (sorted as listed)
+	if got := f.instance.value(); got != "ORDERS" {
+		t.Fatalf("picked %q", got)
+	}
+	send(m, down) // MONITOR: plan api
+	if f.instance.value() != "MONITOR" || f.planName() != "api" {
+		t.Fatalf("picked %q, plan %q", f.instance.value(), f.planName())
+	}
+	send(m, up) // back to ORDERS: its keys are offered, the default key name is new
+	if f.planName() != "integration-flow" || len(f.key.options) != 2 || f.key.value() != "ORDERS-key" {
+		t.Fatalf("plan %q, key options %v, key %q", f.planName(), f.key.options, f.key.value())
+	}
+	send(m, tab, tab, down) // key field: the first existing key
+	if f.key.value() != "orders-key" {
+		t.Fatalf("key %q", f.key.value())
+	}
+	send(m, enter)
+	if m.screen() != screenReview || m.c.target.Instance != "ORDERS" || m.c.target.Key != "orders-key" {
+		t.Fatalf("screen %v, target %+v", m.screen(), m.c.target)
+	}
+}
+
+// TestForm_TypedNameOfAnExistingInstanceSelectsIt: a remembered or typed
+// name that exists is shown as the existing choice.
+func TestForm_TypedNameOfAnExistingInstanceSelectsIt(t *testing.T) {
+	m := newTestModel(t, func(o *Options) {
+		o.Remembered = func(string) configdir.Choices {
+			return configdir.Choices{Plan: "integration-flow", Instance: "ORDERS", Key: "postman", Roles: []string{"ESBMessaging.send"}}
+		}
+	})
+	resize(m, 80, 24)
+	atForm(t, m)
+	f := frm(m)
+	send(m, instancesMsg{id: f.list.id, instances: existingHere})
+	if !f.instance.picked() || f.instance.value() != "ORDERS" || !f.key.picked() || f.key.value() != "postman" {
+		t.Fatalf("instance %q (picked %v), key %q (picked %v)", f.instance.value(), f.instance.picked(), f.key.value(), f.key.picked())
+	}
+}
+
+// TestForm_RolesDriftIsAChoice: an existing instance with other roles is
+// flagged with the difference; enter stops at the choice, which becomes
+// the target's policy.
+func TestForm_RolesDriftIsAChoice(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		keys           []tea.KeyMsg
+		update, accept bool
+	}{
+		{"update", nil, true, false},
+		{"keep", []tea.KeyMsg{down}, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newTestModel(t)
+			resize(m, 80, 30)
+			atForm(t, m)
+			f := frm(m)
+			send(m, existingMsg{id: f.checkID, instance: steps.DefaultInstance, key: steps.DefaultKeyName(steps.DefaultInstance),
+				ex: &steps.Existing{InstanceExists: true, InstanceState: "succeeded", InstancePlan: "integration-flow",
+					InstanceRoles: []string{"Custom.role", "ESBMessaging.send"}, RolesKnown: true}})
+			v := strings.Join(strings.Fields(m.View()), " ") // as read, across wrapped lines
+			for _, want := range []string{"Roles differ", "has roles Custom.role, ESBMessaging.send", "extra Custom.role", "up to an hour"} {
+				if !strings.Contains(v, want) {
+					t.Errorf("the form does not say %q:\n%s", want, v)
+				}
+			}
+			send(m, enter)
+			if m.screen() != screenForm || f.focus != formDrift {
+				t.Fatalf("enter passed an unanswered roles difference (screen %v, focus %d)", m.screen(), f.focus)
+			}
+			for _, k := range tc.keys {
+				send(m, k)
+			}
+			send(m, enter)
+			if m.screen() != screenReview {
+				t.Fatalf("screen %v, want review", m.screen())
+			}
+			if tg := m.c.target; tg.UpdateRoles != tc.update || tg.AcceptRoles != tc.accept {
+				t.Fatalf("target update %v accept %v", tg.UpdateRoles, tg.AcceptRoles)
+			}
+		})
+	}
+}
+
+// TestForm_DerivedKeyNameNeverStale: at the narrowest width, the key field
+// shows the whole derived name after every change of the instance.
+func TestForm_DerivedKeyNameNeverStale(t *testing.T) {
+	m := newTestModel(t)
+	resize(m, 60, 20)
+	atForm(t, m)
+	f := frm(m)
+	send(m, tab)
+	clearInput(m, len(steps.DefaultInstance))
+	for _, s := range []string{"A_VERY_LONG_INSTANCE_NAME_OF_32C", "SHORT"} {
+		clearInput(m, 40)
+		typeText(m, s)
+		want := steps.DefaultKeyName(s)
+		if f.key.value() != want || !strings.Contains(m.View(), want) {
+			t.Fatalf("instance %q: key %q, want %q on screen:\n%s", s, f.key.value(), want, m.View())
+		}
 	}
 }

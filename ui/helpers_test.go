@@ -32,7 +32,9 @@ const (
 	testSecret   = "FAKE-CLIENT-SECRET-1f2e3d4c5b6a"
 )
 
-var sizes = []struct{ w, h int }{{80, 24}, {120, 40}}
+// sizes are the golden sizes: the smallest the wizard supports in width
+// (60 columns, 20 lines), a classic terminal and a roomy one.
+var sizes = []struct{ w, h int }{{60, 20}, {80, 24}, {120, 40}}
 
 func sizeName(w, h int) string { return fmt.Sprintf("%dx%d", w, h) }
 

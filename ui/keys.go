@@ -23,6 +23,10 @@ type keyMap struct {
 	Filter key.Binding
 	Retry  key.Binding
 
+	// Progress screen, when the instance's roles differ.
+	UpdateRoles key.Binding
+	AcceptRoles key.Binding
+
 	// Reveal screen.
 	CopyID       key.Binding
 	CopySecret   key.Binding
@@ -55,6 +59,9 @@ func newKeyMap() keyMap {
 		Toggle: key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "tick/untick")),
 		Filter: key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		Retry:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retry")),
+
+		UpdateRoles: key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "update the roles")),
+		AcceptRoles: key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "keep the roles")),
 
 		CopyID:       key.NewBinding(key.WithKeys("1"), key.WithHelp("1", "copy clientid")),
 		CopySecret:   key.NewBinding(key.WithKeys("2"), key.WithHelp("2", "copy secret")),

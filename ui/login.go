@@ -261,7 +261,9 @@ func (m *loginModel) key(msg tea.KeyMsg) (tea.Cmd, transition) {
 	}
 	switch {
 	case key.Matches(msg, k.Enter):
-		if m.lastField() {
+		// Enter accepts the screen once everything is filled in (a
+		// pre-filled login is one key); until then it moves on.
+		if m.complete() || m.lastField() {
 			return m.submit(), nil
 		}
 		m.move(+1)
@@ -298,6 +300,18 @@ func (m *loginModel) updateInput(msg tea.Msg) tea.Cmd {
 		m.pass, cmd = m.pass.Update(msg)
 	}
 	return cmd
+}
+
+// complete reports whether every field the chosen method needs is filled.
+func (m *loginModel) complete() bool {
+	ga := strings.TrimSpace(m.ga.Value()) != ""
+	switch m.current() {
+	case methodSession:
+		return true
+	case methodSSO:
+		return ga
+	}
+	return ga && strings.TrimSpace(m.user.Value()) != "" && m.pass.Value() != ""
 }
 
 // submit validates and starts the login in a Cmd.
@@ -397,7 +411,7 @@ func (m *loginModel) help() ([]key.Binding, [][]key.Binding) {
 		return nil, nil
 	}
 	enter := withHelp(k.Enter, "enter", "next")
-	if m.lastField() {
+	if m.complete() || m.lastField() {
 		enter = withHelp(k.Enter, "enter", "log in")
 	}
 	short := []key.Binding{enter, withHelp(k.Next, "tab/"+m.e.st.g.UpDown, "move")}

@@ -11,6 +11,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/cpikey/cpikey/configdir"
 	"github.com/cpikey/cpikey/steps"
 )
 
@@ -150,7 +151,11 @@ func (m *model) apply(t transition) tea.Cmd {
 		return m.cur().resume()
 	case loggedIn:
 		m.c.account = t.acct
-		return m.push(newSubaccount(m.e))
+		sm := newSubaccount(m.e)
+		if last := m.e.opts.LastSubaccount; last != nil && t.acct != nil {
+			sm.prefer = cmp.Or(last(t.acct.GlobalAccountSubdomain), sm.prefer)
+		}
+		return m.push(sm)
 	case subaccountChosen:
 		m.c.sub = t.sub
 		m.c.recheck = false
@@ -166,10 +171,11 @@ func (m *model) apply(t transition) tea.Cmd {
 		return m.afterEntitle()
 	case whereChosen:
 		m.c.where = t
-		return m.push(newForm(m.e, m.baseTarget()))
+		return m.push(newForm(m.e, m.baseTarget(), m.remembered()))
 	case formDone:
 		tg := m.baseTarget()
 		tg.Plan, tg.Instance, tg.Key, tg.Roles, tg.RecreateFailed = t.plan, t.instance, t.key, t.roles, t.recreateFailed
+		tg.UpdateRoles, tg.AcceptRoles = t.updateRoles, t.acceptRoles
 		m.c.target = tg
 		if !m.planEntitled(t.plan) {
 			// The first check was for another plan; check (and entitle)
@@ -179,7 +185,7 @@ func (m *model) apply(t transition) tea.Cmd {
 		}
 		return m.push(newReview(m.e, tg))
 	case runRequested:
-		return m.push(newProgress(m.e, m.c.target))
+		return tea.Batch(m.rememberChoices(), m.push(newProgress(m.e, m.c.target)))
 	case provisioned:
 		m.c.result = t.result
 		return m.push(newReveal(m.e, t.result, m.c.target))
@@ -194,7 +200,32 @@ func (m *model) afterEntitle() tea.Cmd {
 		m.c.recheck = false
 		return m.push(newReview(m.e, m.c.target))
 	}
-	return m.push(newWhere(m.e, m.c.report))
+	return m.push(newWhere(m.e, m.c.report, m.remembered()))
+}
+
+// remembered are the last run's choices in the chosen subaccount.
+func (m *model) remembered() configdir.Choices {
+	if r := m.e.opts.Remembered; r != nil && m.c.sub.ID != "" {
+		return r(m.c.sub.ID)
+	}
+	return configdir.Choices{}
+}
+
+// rememberChoices keeps the target about to run (it writes a file, so in a
+// Cmd): a rerun after Ctrl+C resumes the same instance.
+func (m *model) rememberChoices() tea.Cmd {
+	save := m.e.opts.RememberChoices
+	if save == nil {
+		return nil
+	}
+	t, ga := m.c.target, ""
+	if m.c.account != nil {
+		ga = m.c.account.GlobalAccountSubdomain
+	}
+	c := configdir.Choices{Runtime: string(t.Runtime), Org: t.OrgName, Space: t.Space, Plan: t.Plan,
+		Instance: t.Instance, Key: t.Key, Roles: slices.Clone(t.Roles)}
+	sub := t.Subaccount.ID
+	return func() tea.Msg { save(ga, sub, c); return nil }
 }
 
 func (m *model) runtime() steps.Runtime {
@@ -290,18 +321,7 @@ func (m *model) View() string {
 			minWidth, st.g.Times, minHeight, m.w, st.g.Times, m.h)
 		return ansi.Wrap(msg, max(10, m.w), "")
 	}
-	s := m.screen()
-	title := fmt.Sprintf("cpikey %s %s", st.g.Dot, s.title())
-	if m.e.opts.Demo {
-		title += "  " + st.Badge.Render("DEMO (simulated SAP BTP)")
-	}
-	step := fmt.Sprintf("step %d of %d", int(s)+1, int(numScreens))
-	if m.w < 70 {
-		step = fmt.Sprintf("%d/%d", int(s)+1, int(numScreens))
-	}
-	gap := max(1, m.w-2-ansi.StringWidth(title)-len(step))
-	header := ansi.Truncate(" "+st.Header.Render(title)+strings.Repeat(" ", gap)+st.Subtle.Render(step), m.w, "")
-
+	header := m.header()
 	w, h := m.bodySize()
 	var body string
 	if m.prompt != nil {
@@ -312,6 +332,32 @@ func (m *model) View() string {
 	short, full := m.helpBindings()
 	helpBar := m.helpView(short, full)
 	return header + "\n\n" + indent(body, 1) + "\n\n" + indent(helpBar, 1)
+}
+
+// header is the title, the demo badge and the step counter; the counter
+// always shows: the badge shortens, then the title is cut, to make room.
+func (m *model) header() string {
+	st := m.e.st
+	s := m.screen()
+	step := fmt.Sprintf("step %d of %d", int(s)+1, int(numScreens))
+	if m.w < 70 {
+		step = fmt.Sprintf("%d/%d", int(s)+1, int(numScreens))
+	}
+	room := m.w - 3 - len(step) // a space before, at least one between
+	title := fmt.Sprintf("cpikey %s %s", st.g.Dot, s.title())
+	left := st.Header.Render(title)
+	if m.e.opts.Demo {
+		badge := "DEMO"
+		if ansi.StringWidth(title)+2+len("DEMO (simulated SAP BTP)") <= room {
+			badge = "DEMO (simulated SAP BTP)"
+		}
+		left += "  " + st.Badge.Render(badge)
+	}
+	if ansi.StringWidth(left) > room {
+		left = ansi.Truncate(left, room, st.g.Ellipsis)
+	}
+	gap := max(1, m.w-2-ansi.StringWidth(left)-len(step))
+	return " " + left + strings.Repeat(" ", gap) + st.Subtle.Render(step)
 }
 
 // fit clips or pads s to exactly h lines of at most w cells, trimming

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -9,7 +10,6 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/cpikey/cpikey/steps"
 )
@@ -88,8 +88,8 @@ func (m *progressModel) row(s steps.Step) *stepRow {
 func (m *progressModel) apply(ev steps.Event) {
 	r := m.row(ev.Step)
 	now := m.e.now()
-	if ev.Message != "" {
-		r.label = ev.Message
+	if ev.Message != "" && ev.Kind != steps.EventFailed {
+		r.label = ev.Message // a failure keeps the step's label: its error shows below
 	}
 	switch ev.Kind {
 	case steps.EventStarted:
@@ -147,6 +147,12 @@ func (m *progressModel) update(msg tea.Msg) (tea.Cmd, transition) {
 		switch {
 		case m.err != nil && key.Matches(msg, k.Retry):
 			return m.init(), nil
+		case m.drift() != nil && key.Matches(msg, k.UpdateRoles):
+			m.target.UpdateRoles, m.target.AcceptRoles = true, false
+			return m.init(), nil
+		case m.drift() != nil && key.Matches(msg, k.AcceptRoles):
+			m.target.UpdateRoles, m.target.AcceptRoles = false, true
+			return m.init(), nil
 		case key.Matches(msg, k.Back):
 			return nil, goBack{}
 		}
@@ -184,7 +190,19 @@ func (m *progressModel) help() ([]key.Binding, [][]key.Binding) {
 	if m.work.running() {
 		return nil, nil
 	}
+	if m.drift() != nil {
+		return []key.Binding{k.UpdateRoles, k.AcceptRoles, withHelp(k.Back, "esc", "another name")}, nil
+	}
 	return []key.Binding{withHelp(k.Retry, "r", "retry (reuses what exists)"), k.Back}, nil
+}
+
+// drift is the run's failure when it is about the instance's roles.
+func (m *progressModel) drift() *steps.RolesDriftError {
+	var d *steps.RolesDriftError
+	if errors.As(m.err, &d) {
+		return d
+	}
+	return nil
 }
 
 func elapsed(d time.Duration) string {
@@ -229,12 +247,16 @@ func (m *progressModel) view() string {
 		case steps.EventFailed:
 			line = st.fail(r.label) + " " + st.Subtle.Render("(failed)")
 		}
-		b.WriteString(ansi.Truncate(line, m.w, st.g.Ellipsis) + "\n")
+		b.WriteString(wrap(line, m.w, 2) + "\n")
 	}
 	b.WriteString("\n")
 	switch {
 	case m.work.running():
 		b.WriteString(wrap(st.Subtle.Render("SAP usually needs a minute or two for the instance. Ctrl+C is safe: running cpikey again resumes."), m.w, 0) + "\n")
+	case m.drift() != nil:
+		d := m.drift()
+		b.WriteString(wrap(st.warn(fmt.Sprintf("Instance %s has roles %s; you asked for %s (%s).", d.Instance, roleText(d.Have), roleText(d.Want), d.Difference())), m.w, 2) + "\n\n")
+		b.WriteString(wrap(fmt.Sprintf("Press u to give it the requested roles (%s), a to keep its roles, or esc to go back and choose another instance name.", steps.RoleChangeDelay), m.w, 0) + "\n")
 	case m.err != nil:
 		b.WriteString(wrap(st.fail(sentence(m.err.Error())), m.w, 2) + "\n\n")
 		b.WriteString(wrap("Press r to try again: what already exists is reused. Esc goes back to the review.", m.w, 0) + "\n")

@@ -166,6 +166,12 @@ func (m *revealModel) save() tea.Cmd {
 }
 
 func (m *revealModel) update(msg tea.Msg) (tea.Cmd, transition) {
+	cmd, t := m.handle(msg)
+	m.layout() // the status may have changed its height
+	return cmd, t
+}
+
+func (m *revealModel) handle(msg tea.Msg) (tea.Cmd, transition) {
 	switch msg := msg.(type) {
 	case spinner.TickMsg:
 		if !m.saving && !m.profSaving {
@@ -198,7 +204,7 @@ func (m *revealModel) update(msg tea.Msg) (tea.Cmd, transition) {
 		if msg.err == nil {
 			m.keychain = msg.ref
 			if m.keychain == nil {
-				m.keychain = &steps.KeychainRef{Service: steps.KeychainService}
+				m.keychain = &steps.KeychainRef{Service: m.e.keychainService()}
 			}
 			cmd = m.saveProfile() // the profile now knows where the secret is
 		}
@@ -242,9 +248,18 @@ func (m *revealModel) busy() bool { return true } // nothing to go back to
 
 func (m *revealModel) setSize(w, h int) {
 	m.w, m.h = w, h
-	m.vp.Width, m.vp.Height = w, max(1, h-2)
 	m.refresh()
 }
+
+// layout gives the viewport what the status line(s) leave, keeping the
+// content on screen when the window (or the room) grows.
+func (m *revealModel) layout() {
+	m.vp.Width, m.vp.Height = m.w, max(1, m.h-1-lineCount(m.statusView()))
+	clampViewport(&m.vp)
+}
+
+// statusView is the last copy/keychain/export outcome, wrapped.
+func (m *revealModel) statusView() string { return wrap(m.status, m.w, 2) }
 
 func (m *revealModel) help() ([]key.Binding, [][]key.Binding) {
 	k := m.e.keys
@@ -305,6 +320,7 @@ func (m *revealModel) refresh() {
 	b.WriteString(st.Label.Render("Next step") + "\n")
 	b.WriteString(m.nextStep())
 	m.vp.SetContent(strings.TrimRight(b.String(), "\n"))
+	m.layout()
 }
 
 func (m *revealModel) keychainLine() string {
@@ -332,7 +348,7 @@ func (m *revealModel) profileLine() string {
 	case m.profErr != nil:
 		return wrap(st.fail(fmt.Sprintf("not kept: %v. The key works anyway; cpikey token and export need a profile.", m.profErr)), m.w, 10)
 	case m.profSaved != nil:
-		return wrap(st.ok("kept as "+m.profSaved.Name+"; cpikey list shows it"), m.w, 10)
+		return wrap(st.ok("kept as "+m.profSaved.Name+"; "+m.e.command()+" list shows it"), m.w, 10)
 	}
 	return ""
 }
@@ -396,12 +412,12 @@ func (m *revealModel) tokenStep(b *strings.Builder, curl string) {
 		return
 	}
 	b.WriteString(wrap("Or let cpikey read the keychain and call your iFlow with a fresh token:", m.w, 0) + "\n")
-	l := fmt.Sprintf("%s -H \"Authorization: Bearer $(cpikey token)\" '%s/http/your/endpoint'", curl, m.result.Credentials.URL)
+	l := fmt.Sprintf("%s -H \"Authorization: Bearer $(%s token)\" '%s/http/your/endpoint'", curl, m.e.command(), m.result.Credentials.URL)
 	b.WriteString(indent(m.e.st.Code.Render(ansi.Hardwrap(l, max(10, m.w-2), false)), 2) + "\n")
 }
 
 func (m *revealModel) view() string {
-	status := ansi.Truncate(m.status, m.w, m.e.st.g.Ellipsis)
+	status := m.statusView()
 	if m.export.open {
 		return m.exportView() + "\n" + status
 	}

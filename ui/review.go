@@ -17,6 +17,9 @@ type actionsMsg struct {
 	id      uint64
 	actions []string
 	err     error
+	// keychainErr says why the OS keychain cannot take the secret (probed
+	// before the run); nil when it can or is not wanted.
+	keychainErr error
 }
 
 // reviewModel is screen 7: exactly what Provision will do; Enter runs it.
@@ -26,9 +29,10 @@ type reviewModel struct {
 	target steps.Target
 	vp     viewport.Model
 
-	work    task
-	actions []string
-	err     error
+	work        task
+	actions     []string
+	err         error
+	keychainErr error
 }
 
 func newReview(e *env, t steps.Target) *reviewModel {
@@ -41,8 +45,16 @@ func (m *reviewModel) init() tea.Cmd {
 	m.err, m.actions = nil, nil
 	flow, t := m.e.flow, m.target
 	return m.work.start("Working out what needs doing", func(ctx context.Context, id uint64) tea.Msg {
+		var kcErr error
+		if !t.NoKeychain {
+			// Say the truth before the run: a keychain that cannot take
+			// the secret is reported here, not discovered at the end.
+			if kcErr = flow.ProbeKeychain(ctx); kcErr != nil {
+				t.NoKeychain = true // so the actions do not promise to save it
+			}
+		}
 		a, err := flow.Actions(ctx, t)
-		return actionsMsg{id: id, actions: a, err: err}
+		return actionsMsg{id: id, actions: a, err: err, keychainErr: kcErr}
 	})
 }
 
@@ -54,7 +66,7 @@ func (m *reviewModel) update(msg tea.Msg) (tea.Cmd, transition) {
 		if !m.work.owns(msg.id) {
 			return nil, nil
 		}
-		m.actions, m.err = msg.actions, msg.err
+		m.actions, m.err, m.keychainErr = msg.actions, msg.err, msg.keychainErr
 		m.refresh()
 		return nil, nil
 	case tea.KeyMsg:
@@ -83,7 +95,10 @@ func (m *reviewModel) refresh() {
 	st := m.e.st
 	t := m.target
 	var b strings.Builder
-	row := func(k, v string) { b.WriteString(st.Label.Render(fmt.Sprintf("%-11s", k)) + " " + v + "\n") }
+	const labelW = 11
+	row := func(k, v string) {
+		b.WriteString(st.Label.Render(fmt.Sprintf("%-*s", labelW, k)) + " " + wrap(v, m.w, labelW+1) + "\n")
+	}
 	row("Subaccount", fmt.Sprintf("%s (%s, %s)", t.Subaccount.Name, t.Subaccount.Subdomain, t.Subaccount.Region))
 	if t.Runtime == steps.RuntimeCF {
 		row("Where", fmt.Sprintf("Cloud Foundry org %s, space %s", t.OrgName, t.Space))
@@ -94,10 +109,14 @@ func (m *reviewModel) refresh() {
 	row("Roles", strings.Join(t.Roles, ", "))
 	row("Instance", t.Instance)
 	row("Key", t.Key)
-	if t.NoKeychain {
-		row("Keychain", "not used (--no-keychain)")
-	} else {
-		row("Keychain", "the client secret is saved in the OS keychain")
+	switch {
+	case t.NoKeychain:
+		row("Keychain", "not used (--no-keychain): "+secretStillHad)
+	case m.keychainErr != nil:
+		row("Keychain", fmt.Sprintf("none usable here, so the client secret will not be saved (%v). %s",
+			m.keychainErr, sentence(secretStillHad)))
+	default:
+		row("Keychain", "the client secret is saved in the OS keychain (service "+m.e.keychainService()+")")
 	}
 	b.WriteString("\n" + st.Label.Render("cpikey will:") + "\n")
 	for i, a := range m.actions {
@@ -106,12 +125,17 @@ func (m *reviewModel) refresh() {
 	m.vp.SetContent(strings.TrimRight(b.String(), "\n"))
 }
 
+// secretStillHad says how the secret can be had without a keychain.
+const secretStillHad = "you can still get it on the next screen (s shows it, 2 copies it, e exports it), " +
+	"or run headless with --json --show-secret"
+
 func (m *reviewModel) resume() tea.Cmd { return m.init() }
 
 func (m *reviewModel) setSize(w, h int) {
 	m.w, m.h = w, h
 	m.vp.Width, m.vp.Height = w, max(1, h-2)
 	m.refresh()
+	clampViewport(&m.vp)
 }
 
 func (m *reviewModel) help() ([]key.Binding, [][]key.Binding) {

@@ -88,9 +88,10 @@ type (
 		space   steps.Space
 	}
 	formDone struct {
-		plan, instance, key string
-		roles               []string
-		recreateFailed      bool
+		plan, instance, key      string
+		roles                    []string
+		recreateFailed           bool
+		updateRoles, acceptRoles bool // the instance's roles differ: the user's choice
 	}
 	runRequested struct{}
 	provisioned  struct{ result *steps.Result }

@@ -102,19 +102,62 @@ func (s *styles) cursor(on bool) string {
 	return s.g.NoCursor
 }
 
-// wrap fits text to width, indenting continuation lines by indent spaces.
+// wrap breaks text into lines of at most width-indent cells, indenting the
+// lines after the first by indent. It breaks at spaces only, so names with
+// hyphens, URLs and JSON stay whole; a word wider than a line is broken
+// after a '/' or ',' where it has one (paths, keychain accounts, JSON
+// elements) and only otherwise where it must.
 func wrap(text string, width, indent int) string {
+	avail := width - indent
 	if width <= indent+10 {
 		return text
 	}
-	out := ansi.Wrap(text, width-indent, "")
-	if indent == 0 {
-		return out
-	}
 	pad := strings.Repeat(" ", indent)
-	lines := strings.Split(out, "\n")
-	for i := 1; i < len(lines); i++ {
-		lines[i] = pad + lines[i]
+	var out []string
+	for _, para := range strings.Split(text, "\n") {
+		var cur strings.Builder
+		curW, started := 0, false
+		flush := func() {
+			out = append(out, cur.String())
+			cur.Reset()
+			curW, started = 0, false
+		}
+		for _, w := range strings.Split(para, " ") {
+			ww := ansi.StringWidth(w)
+			if started && curW+1+ww <= avail {
+				cur.WriteString(" " + w)
+				curW += 1 + ww
+				continue
+			}
+			if started {
+				flush()
+			}
+			for ansi.StringWidth(w) > avail {
+				head, rest := splitWord(w, avail)
+				out = append(out, head)
+				w = rest
+			}
+			cur.WriteString(w)
+			curW, started = ansi.StringWidth(w), true
+		}
+		flush()
 	}
-	return strings.Join(lines, "\n")
+	for i := 1; i < len(out); i++ {
+		out[i] = pad + out[i]
+	}
+	return strings.Join(out, "\n")
+}
+
+// splitWord cuts a word wider than limit: after its last '/' or ',' that
+// fits, else at the limit.
+func splitWord(w string, limit int) (head, rest string) {
+	plain := []rune(ansi.Strip(w))
+	cut := limit
+	for i := min(limit, len(plain)) - 1; i > 0; i-- {
+		if plain[i] == '/' || plain[i] == ',' {
+			cut = i + 1
+			break
+		}
+	}
+	return ansi.Cut(w, 0, cut), ansi.Cut(w, cut, ansi.StringWidth(w))
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/cpikey/cpikey/steps"
 )
@@ -121,6 +120,7 @@ func (m *subaccountModel) init() tea.Cmd {
 
 func (m *subaccountModel) start(what string, work func(ctx context.Context, id uint64) tea.Msg) tea.Cmd {
 	m.err = nil
+	m.sizeList()
 	return m.work.start(what, work)
 }
 
@@ -205,6 +205,7 @@ func (m *subaccountModel) update(msg tea.Msg) (tea.Cmd, transition) {
 			// Fall back to the list, saying why.
 			cmd := m.load()
 			m.err = msg.err
+			m.sizeList()
 			return cmd, nil
 		}
 		return nil, subaccountChosen{sub: msg.sub}
@@ -324,7 +325,24 @@ const subChrome = 5
 func (m *subaccountModel) setSize(w, h int) {
 	m.w, m.h = w, h
 	m.cols.setWidth(w)
-	m.list.SetSize(w, max(1, h-subChrome)) // also sizes the filter input
+	m.sizeList()
+}
+
+// sizeList gives the list what the screen's other lines leave (the
+// wrapped error of a --subaccount that did not resolve takes more).
+func (m *subaccountModel) sizeList() {
+	extra := 0
+	if m.err != nil {
+		extra = lineCount(m.errLine()) - 1
+	}
+	m.list.SetSize(m.w, max(1, m.h-subChrome-extra)) // also sizes the filter input
+}
+
+// errLine is the first line of why --subaccount did not resolve, wrapped
+// (the candidates it lists are the rows below).
+func (m *subaccountModel) errLine() string {
+	first, _, _ := strings.Cut(m.err.Error(), "\n")
+	return wrap(m.e.st.warn(sentence(first)), m.w, 2)
 }
 
 func (m *subaccountModel) help() ([]key.Binding, [][]key.Binding) {
@@ -366,7 +384,7 @@ func (m *subaccountModel) view() string {
 		b.WriteString(st.Subtle.Render("Type to filter.") + "\n")
 	}
 	if m.err != nil { // a --subaccount that did not resolve
-		b.WriteString(ansi.Truncate(st.warn(sentence(m.err.Error())), m.w, st.g.Ellipsis) + "\n")
+		b.WriteString(m.errLine() + "\n")
 	} else {
 		b.WriteString("\n")
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/charmbracelet/x/term"
 
 	"github.com/cpikey/cpikey/adapters/clipboard"
+	"github.com/cpikey/cpikey/configdir"
 	"github.com/cpikey/cpikey/profiles"
 	"github.com/cpikey/cpikey/steps"
 )
@@ -53,6 +54,19 @@ type Options struct {
 	// RememberGlobalAccount is called (in a Cmd) after a successful login,
 	// so main can store it for the next run; nil: not remembered.
 	RememberGlobalAccount func(subdomain string)
+	// LastSubaccount is the subaccount (GUID) last used in a global account
+	// (subdomain), selected first in the picker; nil: none.
+	LastSubaccount func(globalAccount string) string
+	// Remembered are the last run's choices in a subaccount (GUID), selected
+	// first (flags still win), so a rerun resumes the same instance; nil:
+	// none.
+	Remembered func(subaccountID string) configdir.Choices
+	// RememberChoices keeps the choices (in a Cmd) when a run starts; nil:
+	// nothing is remembered.
+	RememberChoices func(globalAccount, subaccountID string, c configdir.Choices)
+	// Command is how the user runs cpikey here ("cpikey --demo"), for the
+	// hints that name commands; "" means "cpikey".
+	Command string
 	// SaveProfile is called (in a Cmd) when the key is revealed, and again
 	// after a keychain retry, to keep the key as a profile (main wires
 	// profiles); the reveal screen shows the outcome, never fatal.

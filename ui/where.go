@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/cpikey/cpikey/configdir"
 	"github.com/cpikey/cpikey/steps"
 )
 
@@ -31,7 +33,11 @@ const (
 	focusSpace
 )
 
-// whereModel is screen 5: runtime, then Cloud Foundry org and space.
+// whereModel is screen 5: runtime, Cloud Foundry org and space, all on one
+// screen. The orgs and spaces load as soon as the screen opens (reads
+// only), with the subaccount's org and the space "dev" (or the last run's)
+// selected, so enter accepts the whole screen; tab moves between the three
+// choices, which stay changeable.
 type whereModel struct {
 	screenBase
 	e      *env
@@ -42,21 +48,24 @@ type whereModel struct {
 	spaces  picker
 	orgList []steps.Org
 	spList  []steps.Space
+	spOrg   string // the org spList belongs to
 	focus   int
 
-	work task
-	err  error
+	work   task
+	err    error
+	accept bool // enter was pressed while loading: go on once loaded
 
-	// From headless flags: chosen without asking (once).
-	autoRuntime, autoOrg, autoSpace bool
-	prefOrg, prefSpace              string
+	// From headless flags (all three given: chosen without asking, once)
+	// or the last run in this subaccount.
+	auto               bool
+	prefOrg, prefSpace string
 }
 
-func newWhere(e *env, report *steps.CheckReport) *whereModel {
+func newWhere(e *env, report *steps.CheckReport, rem configdir.Choices) *whereModel {
 	p := e.opts.Prefill
 	m := &whereModel{e: e, report: report, work: newTask(e),
-		prefOrg: p.Org, prefSpace: p.Space,
-		autoRuntime: p.Runtime != "", autoOrg: p.Org != "", autoSpace: p.Space != ""}
+		prefOrg: cmp.Or(p.Org, rem.Org), prefSpace: cmp.Or(p.Space, rem.Space),
+		auto: p.Runtime == steps.RuntimeOther || (p.Runtime != "" && p.Org != "" && p.Space != "")}
 	cfNote := "default"
 	if report != nil && report.CF == nil {
 		cfNote = "not enabled in this subaccount"
@@ -65,7 +74,7 @@ func newWhere(e *env, report *steps.CheckReport) *whereModel {
 		{label: "Cloud Foundry", note: cfNote},
 		{label: "Other", note: "no Cloud Foundry org/space (service manager)"},
 	})
-	if p.Runtime == steps.RuntimeOther {
+	if cmp.Or(p.Runtime, steps.Runtime(rem.Runtime)) == steps.RuntimeOther {
 		m.runtime.cursor = 1
 	}
 	return m
@@ -74,15 +83,11 @@ func newWhere(e *env, report *steps.CheckReport) *whereModel {
 func (m *whereModel) id() screen { return screenWhere }
 
 func (m *whereModel) init() tea.Cmd {
-	if m.autoRuntime {
-		m.autoRuntime = false
-		cmd, t := m.chooseRuntime()
-		if t != nil {
-			return autoTransition(m, t)
-		}
-		return cmd
+	if m.auto && m.rt() == steps.RuntimeOther {
+		m.auto = false
+		return autoTransition(m, whereChosen{runtime: steps.RuntimeOther})
 	}
-	return nil
+	return m.loadOrgs()
 }
 
 func (m *whereModel) rt() steps.Runtime {
@@ -92,27 +97,27 @@ func (m *whereModel) rt() steps.Runtime {
 	return steps.RuntimeCF
 }
 
-// chooseRuntime acts on the runtime choice: Other is done, CF loads orgs.
-func (m *whereModel) chooseRuntime() (tea.Cmd, transition) {
-	if m.rt() == steps.RuntimeOther {
-		return nil, whereChosen{runtime: steps.RuntimeOther}
-	}
-	if m.report == nil || m.report.CF == nil {
-		m.err = fmt.Errorf("this subaccount has no Cloud Foundry environment: enable it in the BTP cockpit (subaccount overview, Enable Cloud Foundry) and run cpikey again, or choose Other")
-		return nil, nil
+func (m *whereModel) hasCF() bool { return m.report != nil && m.report.CF != nil }
+
+// loadOrgs reads the orgs once Cloud Foundry is the runtime.
+func (m *whereModel) loadOrgs() tea.Cmd {
+	if m.rt() != steps.RuntimeCF || !m.hasCF() || len(m.orgList) > 0 {
+		return nil
 	}
 	flow, cf := m.e.flow, m.report.CF
 	return m.start("Loading Cloud Foundry orgs", func(ctx context.Context, id uint64) tea.Msg {
 		orgs, err := flow.Orgs(ctx, cf)
 		return orgsLoadedMsg{id: id, orgs: orgs, err: err}
-	}), nil
+	})
 }
 
-func (m *whereModel) chooseOrg() tea.Cmd {
-	if m.orgs.cursor >= len(m.orgList) {
+// loadSpaces reads the spaces of the selected org (unless shown already).
+func (m *whereModel) loadSpaces() tea.Cmd {
+	org, ok := m.org()
+	if !ok || org.ID == m.spOrg {
 		return nil
 	}
-	org := m.orgList[m.orgs.cursor]
+	m.spList, m.spOrg = nil, ""
 	flow := m.e.flow
 	return m.start("Loading spaces of "+org.Name, func(ctx context.Context, id uint64) tea.Msg {
 		sp, err := flow.Spaces(ctx, org.ID)
@@ -120,16 +125,29 @@ func (m *whereModel) chooseOrg() tea.Cmd {
 	})
 }
 
+func (m *whereModel) org() (steps.Org, bool) {
+	if m.orgs.cursor >= len(m.orgList) {
+		return steps.Org{}, false
+	}
+	return m.orgList[m.orgs.cursor], true
+}
+
+// chosen is the screen's answer, or nil while it is not complete.
 func (m *whereModel) chosen() transition {
-	return whereChosen{runtime: steps.RuntimeCF, org: m.orgList[m.orgs.cursor], space: m.spList[m.spaces.cursor]}
+	if m.rt() == steps.RuntimeOther {
+		return whereChosen{runtime: steps.RuntimeOther}
+	}
+	org, ok := m.org()
+	if !ok || m.spOrg != org.ID || m.spaces.cursor >= len(m.spList) {
+		return nil
+	}
+	return whereChosen{runtime: steps.RuntimeCF, org: org, space: m.spList[m.spaces.cursor]}
 }
 
 func (m *whereModel) start(what string, work func(ctx context.Context, id uint64) tea.Msg) tea.Cmd {
 	m.err = nil
 	return m.work.start(what, work)
 }
-
-func (m *whereModel) stop() { m.work.stop() }
 
 func (m *whereModel) update(msg tea.Msg) (tea.Cmd, transition) {
 	switch msg := msg.(type) {
@@ -139,7 +157,6 @@ func (m *whereModel) update(msg tea.Msg) (tea.Cmd, transition) {
 		if !m.work.owns(msg.id) {
 			return nil, nil
 		}
-		m.stop()
 		if msg.err != nil {
 			m.err = fmt.Errorf("list Cloud Foundry orgs: %w", msg.err)
 			return nil, nil
@@ -155,52 +172,40 @@ func (m *whereModel) update(msg tea.Msg) (tea.Cmd, transition) {
 		}
 		m.orgs = newPicker(items)
 		m.orgs.setHeight(m.listHeight())
-		want := m.report.CF.OrgName
-		if m.prefOrg != "" {
-			want = m.prefOrg
+		if !m.orgs.selectLabel(cmp.Or(m.prefOrg, m.report.CF.OrgName)) && m.prefOrg != "" {
+			m.orgs.selectLabel(m.report.CF.OrgName)
+			m.auto, m.accept = false, false
+			m.err = fmt.Errorf("no org named %q that you can see; pick one", m.prefOrg)
 		}
-		found := m.orgs.selectLabel(want)
-		m.focus = focusOrg
-		if m.autoOrg {
-			m.autoOrg = false
-			if found {
-				return m.chooseOrg(), nil
-			}
-			m.err = fmt.Errorf("no org named %q; pick one", m.prefOrg)
-		}
-		return nil, nil
+		return m.loadSpaces(), nil
 	case spacesLoadedMsg:
 		if !m.work.owns(msg.id) {
 			return nil, nil
 		}
-		m.stop()
+		org, _ := m.org()
 		if msg.err != nil {
 			m.err = fmt.Errorf("list spaces: %w", msg.err)
 			return nil, nil
 		}
 		if len(msg.spaces) == 0 {
-			m.err = fmt.Errorf("org %s has no space you can see: create one (cf create-space %s -o %s) or ask a space manager", m.orgList[m.orgs.cursor].Name, steps.DefaultSpace, m.orgList[m.orgs.cursor].Name)
+			m.err = fmt.Errorf("org %s has no space you can see: create one (cf create-space %s -o %s) or ask a space manager", org.Name, steps.DefaultSpace, org.Name)
 			return nil, nil
 		}
-		m.spList = msg.spaces
+		m.spList, m.spOrg = msg.spaces, org.ID
 		items := make([]pickItem, len(msg.spaces))
 		for i, s := range msg.spaces {
 			items[i] = pickItem{label: s.Name}
 		}
 		m.spaces = newPicker(items)
 		m.spaces.setHeight(m.listHeight())
-		want := steps.DefaultSpace
-		if m.prefSpace != "" {
-			want = m.prefSpace
+		if !m.spaces.selectLabel(cmp.Or(m.prefSpace, steps.DefaultSpace)) && m.prefSpace != "" {
+			m.spaces.selectLabel(steps.DefaultSpace)
+			m.auto, m.accept = false, false
+			m.err = fmt.Errorf("no space named %q in org %s; pick one", m.prefSpace, org.Name)
 		}
-		found := m.spaces.selectLabel(want)
-		m.focus = focusSpace
-		if m.autoSpace {
-			m.autoSpace = false
-			if found {
-				return nil, m.chosen()
-			}
-			m.err = fmt.Errorf("no space named %q in this org; pick one", m.prefSpace)
+		if m.auto || m.accept {
+			m.auto, m.accept = false, false
+			return nil, m.chosen()
 		}
 		return nil, nil
 	case tea.KeyMsg:
@@ -211,44 +216,73 @@ func (m *whereModel) update(msg tea.Msg) (tea.Cmd, transition) {
 
 func (m *whereModel) key(msg tea.KeyMsg) (tea.Cmd, transition) {
 	k := m.e.keys
-	if m.work.running() {
-		if key.Matches(msg, k.Back) { // reads only: abandon
-			m.stop()
-		}
-		return nil, nil
-	}
 	switch {
 	case key.Matches(msg, k.Enter):
-		m.err = nil
-		switch m.focus {
-		case focusRuntime:
-			return m.chooseRuntime()
-		case focusOrg:
-			return m.chooseOrg(), nil
-		case focusSpace:
-			return nil, m.chosen()
+		if m.rt() == steps.RuntimeCF && !m.hasCF() {
+			m.err = fmt.Errorf("this subaccount has no Cloud Foundry environment: enable it in the BTP cockpit (subaccount overview, Enable Cloud Foundry) and run cpikey again, or choose Other")
+			return nil, nil
 		}
-	case key.Matches(msg, k.Back):
-		m.err = nil
-		if m.focus == focusRuntime {
-			return nil, goBack{}
+		if t := m.chosen(); t != nil {
+			return nil, t
 		}
-		m.focus--
+		if m.work.running() {
+			m.accept = true // go on as soon as the lists are in
+			return nil, nil
+		}
+		if m.err != nil { // a failed read: enter tries again
+			return m.retry(), nil
+		}
 		return nil, nil
+	case key.Matches(msg, k.Back):
+		m.work.stop()
+		return nil, goBack{}
 	case m.err != nil && key.Matches(msg, k.Retry):
-		m.err = nil
-		switch m.focus {
-		case focusRuntime:
-			return m.chooseRuntime()
-		case focusOrg:
-			return m.chooseOrg(), nil
-		}
+		return m.retry(), nil
+	case key.Matches(msg, k.Next):
+		m.moveFocus(+1)
+		return nil, nil
+	case key.Matches(msg, k.Prev):
+		m.moveFocus(-1)
+		return nil, nil
 	}
 	p := m.focused()
-	if p != nil && p.update(msg, k) {
-		m.err = nil
+	if p == nil {
+		return nil, nil
+	}
+	before := p.cursor
+	if !p.update(msg, k) || p.cursor == before {
+		return nil, nil
+	}
+	m.err, m.accept = nil, false
+	switch m.focus {
+	case focusRuntime:
+		return m.loadOrgs(), nil
+	case focusOrg:
+		return m.loadSpaces(), nil
 	}
 	return nil, nil
+}
+
+// retry reads again what failed to load.
+func (m *whereModel) retry() tea.Cmd {
+	m.err = nil
+	if len(m.orgList) == 0 {
+		return m.loadOrgs()
+	}
+	m.spOrg = ""
+	return m.loadSpaces()
+}
+
+// moveFocus goes to the next (or previous) choice on screen.
+func (m *whereModel) moveFocus(d int) {
+	last := focusRuntime
+	if m.rt() == steps.RuntimeCF && len(m.orgList) > 0 {
+		last = focusOrg
+		if len(m.spList) > 0 {
+			last = focusSpace
+		}
+	}
+	m.focus = max(focusRuntime, min(last, m.focus+d))
 }
 
 func (m *whereModel) focused() *picker {
@@ -264,13 +298,17 @@ func (m *whereModel) focused() *picker {
 }
 
 func (m *whereModel) resume() tea.Cmd {
-	m.stop()
-	m.err = nil
+	m.err, m.accept = nil, false
+	if len(m.orgList) == 0 {
+		return m.loadOrgs()
+	}
 	return nil
 }
 
-// listHeight gives org and space pickers what is left of the screen.
-func (m *whereModel) listHeight() int { return max(2, (m.h-9)/2) }
+func (m *whereModel) busy() bool { return false } // reads only: esc abandons them
+
+// listHeight gives the focused org or space picker what is left.
+func (m *whereModel) listHeight() int { return max(2, m.h-10) }
 
 func (m *whereModel) setSize(w, h int) {
 	m.w, m.h = w, h
@@ -280,53 +318,53 @@ func (m *whereModel) setSize(w, h int) {
 
 func (m *whereModel) help() ([]key.Binding, [][]key.Binding) {
 	k := m.e.keys
-	if m.work.running() {
-		return []key.Binding{withHelp(k.Back, "esc", "stop")}, nil
-	}
-	choose := withHelp(k.Enter, "enter", "choose")
-	short := []key.Binding{choose, withHelp(k.Up, m.e.st.g.UpDown, "move"), k.Back}
-	if m.err != nil && m.focus != focusSpace {
+	accept := withHelp(k.Enter, "enter", "accept all")
+	short := []key.Binding{accept, withHelp(k.Next, "tab", "next choice"), withHelp(k.Up, m.e.st.g.UpDown, "change"), k.Back}
+	if m.err != nil {
 		short = append(short, k.Retry)
 	}
-	return short, [][]key.Binding{{choose, k.Up, k.Down, k.Page}, {k.Back}}
+	return short, [][]key.Binding{{accept, k.Next, k.Prev}, {k.Up, k.Down, k.Page}, {k.Back}}
 }
 
 func (m *whereModel) view() string {
 	st := m.e.st
 	var b strings.Builder
-	section := func(f int, title, done string) {
-		b.WriteString(st.cursor(m.focus == f && !m.work.running()) + " " + st.Label.Render(title))
-		if done != "" && m.focus > f {
-			b.WriteString("  " + st.ok(done))
-		}
-		b.WriteString("\n")
-	}
-	section(focusRuntime, "Runtime", m.runtime.items[m.runtime.cursor].label)
-	if m.focus == focusRuntime {
-		b.WriteString(indent(m.runtime.view(st, m.w-4, !m.work.running()), 4) + "\n")
-	}
-	if m.focus >= focusOrg {
-		b.WriteString("\n")
-		org := ""
-		if m.orgs.cursor < len(m.orgList) {
-			org = m.orgList[m.orgs.cursor].Name
-		}
-		section(focusOrg, "Cloud Foundry org", org)
-		if m.focus == focusOrg {
-			b.WriteString(indent(m.orgs.view(st, m.w-4, !m.work.running()), 4) + "\n")
+	// section shows a choice: its list when focused, else its value.
+	section := func(f int, title string, p *picker, value string) {
+		b.WriteString(st.cursor(m.focus == f) + " " + st.Label.Render(title))
+		if m.focus == f {
+			b.WriteString("\n" + indent(p.view(st, m.w-4, true), 4) + "\n")
+		} else {
+			b.WriteString("  " + value + "\n")
 		}
 	}
-	if m.focus >= focusSpace {
-		b.WriteString("\n")
-		section(focusSpace, "Space", "")
-		b.WriteString(indent(m.spaces.view(st, m.w-4, !m.work.running()), 4) + "\n")
+	section(focusRuntime, "Runtime", &m.runtime, m.runtime.items[m.runtime.cursor].label)
+	if m.rt() == steps.RuntimeCF && m.hasCF() {
+		missing := st.Subtle.Render("not loaded")
+		if m.work.running() {
+			missing = st.Subtle.Render("loading" + st.g.Ellipsis)
+		}
+		switch org, ok := m.org(); {
+		case ok:
+			section(focusOrg, "Cloud Foundry org", &m.orgs, org.Name)
+		default:
+			b.WriteString("  " + st.Label.Render("Cloud Foundry org") + "  " + missing + "\n")
+		}
+		switch {
+		case len(m.spList) > 0 && m.spaces.cursor < len(m.spList):
+			section(focusSpace, "Space", &m.spaces, m.spList[m.spaces.cursor].Name)
+		default:
+			b.WriteString("  " + st.Label.Render("Space") + "  " + missing + "\n")
+		}
 	}
 	b.WriteString("\n")
 	switch {
-	case m.work.running():
-		b.WriteString(m.work.line(st) + "\n")
 	case m.err != nil:
 		b.WriteString(wrap(st.fail(sentence(m.err.Error())), m.w, 2) + "\n")
+	case m.work.running():
+		b.WriteString(m.work.line(st) + "\n")
+	case m.chosen() != nil:
+		b.WriteString(wrap(st.Subtle.Render("Press enter to accept, tab to change a choice."), m.w, 0) + "\n")
 	}
 	return b.String()
 }

@@ -1,9 +1,9 @@
 package ui
 
 import (
-	"strings"
 	"testing"
 
+	"github.com/cpikey/cpikey/configdir"
 	"github.com/cpikey/cpikey/steps"
 )
 
@@ -18,6 +18,12 @@ func atWhere(t *testing.T, m *model, report *steps.CheckReport) {
 	}
 }
 
+// loaded delivers the orgs and then the spaces the screen asked for.
+func loaded(m *model) {
+	send(m, orgsLoadedMsg{id: wh(m).work.id, orgs: testOrgs})
+	send(m, spacesLoadedMsg{id: wh(m).work.id, spaces: testSpaces})
+}
+
 func TestWhereScreen(t *testing.T) {
 	noCF := reportReady()
 	noCF.CF = nil
@@ -26,17 +32,11 @@ func TestWhereScreen(t *testing.T) {
 		report *steps.CheckReport
 		drive  func(t *testing.T, m *model)
 	}{
-		{"runtime", reportReady(), func(*testing.T, *model) {}},
-		{"loading_orgs", reportReady(), func(t *testing.T, m *model) { send(m, enter) }},
-		{"org", reportReady(), func(t *testing.T, m *model) {
-			send(m, enter)
-			send(m, orgsLoadedMsg{id: wh(m).work.id, orgs: testOrgs})
-		}},
-		{"space_dev_preselected", reportReady(), func(t *testing.T, m *model) {
-			send(m, enter)
-			send(m, orgsLoadedMsg{id: wh(m).work.id, orgs: testOrgs})
-			send(m, enter)
-			send(m, spacesLoadedMsg{id: wh(m).work.id, spaces: testSpaces})
+		{"loading_orgs", reportReady(), func(*testing.T, *model) {}},
+		{"all_loaded_dev_preselected", reportReady(), func(t *testing.T, m *model) { loaded(m) }},
+		{"space_focused", reportReady(), func(t *testing.T, m *model) {
+			loaded(m)
+			send(m, tab, tab)
 		}},
 		{"no_cloud_foundry", noCF, func(t *testing.T, m *model) { send(m, enter) }},
 	}
@@ -53,50 +53,71 @@ func TestWhereScreen(t *testing.T) {
 	}
 }
 
-func TestWhere_DevPreselectedAndChosen(t *testing.T) {
+// TestWhere_OneEnterAcceptsTheDefaults: the orgs and spaces load when the
+// screen opens, the subaccount's org and dev are selected, and one enter
+// takes all three choices.
+func TestWhere_OneEnterAcceptsTheDefaults(t *testing.T) {
 	m := newTestModel(t)
 	resize(m, 80, 24)
 	atWhere(t, m, reportReady())
-	send(m, enter)
-	send(m, orgsLoadedMsg{id: wh(m).work.id, orgs: testOrgs})
-	send(m, enter)
-	send(m, spacesLoadedMsg{id: wh(m).work.id, spaces: testSpaces})
-	if got := wh(m).spList[wh(m).spaces.cursor].Name; got != "dev" {
-		t.Fatalf("preselected space %q, want dev", got)
+	if wh(m).work.what == "" {
+		t.Fatal("the orgs did not start loading when the screen opened")
 	}
+	loaded(m)
 	send(m, enter)
 	if m.screen() != screenForm {
 		t.Fatalf("screen %v, want form", m.screen())
 	}
-	w := m.c.where
-	if w.runtime != steps.RuntimeCF || w.org.ID != "org-1" || w.space.ID != "sp-dev" {
+	if w := m.c.where; w.runtime != steps.RuntimeCF || w.org.ID != "org-1" || w.space.ID != "sp-dev" {
 		t.Fatalf("chose %+v", w)
 	}
 }
 
-func TestWhere_OtherRuntimeSkipsOrgAndSpace(t *testing.T) {
+// TestWhere_EnterWhileLoadingGoesOnOnceLoaded: a quick enter is not lost.
+func TestWhere_EnterWhileLoadingGoesOnOnceLoaded(t *testing.T) {
 	m := newTestModel(t)
 	resize(m, 80, 24)
 	atWhere(t, m, reportReady())
-	send(m, down, enter)
+	send(m, enter)
+	if m.screen() != screenWhere {
+		t.Fatal("went on before anything was loaded")
+	}
+	loaded(m)
+	if m.screen() != screenForm || m.c.where.space.Name != "dev" {
+		t.Fatalf("screen %v, space %q", m.screen(), m.c.where.space.Name)
+	}
+}
+
+// TestWhere_ChoicesStayChangeable: tab reaches every choice; another space
+// or the Other runtime is one arrow away.
+func TestWhere_ChoicesStayChangeable(t *testing.T) {
+	m := newTestModel(t)
+	resize(m, 80, 24)
+	atWhere(t, m, reportReady())
+	loaded(m)
+	send(m, tab, tab, up) // space: prod
+	send(m, enter)
+	if m.c.where.space.Name != "prod" {
+		t.Fatalf("space %q, want prod", m.c.where.space.Name)
+	}
+
+	m = newTestModel(t)
+	resize(m, 80, 24)
+	atWhere(t, m, reportReady())
+	send(m, down, enter) // runtime Other
 	if m.screen() != screenForm || m.c.where.runtime != steps.RuntimeOther {
 		t.Fatalf("screen %v runtime %q", m.screen(), m.c.where.runtime)
 	}
 }
 
-func TestWhere_EscStepsBackWithinScreen(t *testing.T) {
+func TestWhere_EscGoesBack(t *testing.T) {
 	m := newTestModel(t)
 	resize(m, 80, 24)
 	atWhere(t, m, reportReady())
-	send(m, enter)
-	send(m, orgsLoadedMsg{id: wh(m).work.id, orgs: testOrgs})
-	send(m, esc)
-	if m.screen() != screenWhere || wh(m).focus != focusRuntime {
-		t.Fatal("esc on the org picker did not return to the runtime")
-	}
+	loaded(m)
 	send(m, esc)
 	if m.screen() != screenCheck {
-		t.Fatalf("esc on the runtime: screen %v, want check", m.screen())
+		t.Fatalf("esc: screen %v, want check", m.screen())
 	}
 }
 
@@ -107,16 +128,32 @@ func TestWhere_FlagsChooseWithoutAsking(t *testing.T) {
 	resize(m, 80, 24)
 	atCheck(t, m, subQA, reportReady())
 	send(m, enter)
-	if wh(m).work.what == "" {
-		t.Fatal("--runtime did not load orgs right away")
-	}
-	send(m, orgsLoadedMsg{id: wh(m).work.id, orgs: testOrgs})
-	if !strings.HasPrefix(wh(m).work.what, "Loading spaces") {
-		t.Fatal("--org did not pick the org")
-	}
-	send(m, spacesLoadedMsg{id: wh(m).work.id, spaces: testSpaces})
+	loaded(m)
 	if m.screen() != screenForm || m.c.where.space.Name != "prod" {
 		t.Fatalf("--space: screen %v space %q", m.screen(), m.c.where.space.Name)
+	}
+}
+
+// TestWhere_LastRunPreselectedNotChosen: the last run's space in this
+// subaccount is selected, but the user still confirms.
+func TestWhere_LastRunPreselectedNotChosen(t *testing.T) {
+	m := newTestModel(t, func(o *Options) {
+		o.Remembered = func(sub string) configdir.Choices {
+			if sub != subQA.ID {
+				t.Errorf("remembered choices asked for %q", sub)
+			}
+			return configdir.Choices{Runtime: "cf", Org: testOrgs[0].Name, Space: "prod"}
+		}
+	})
+	resize(m, 80, 24)
+	atWhere(t, m, reportReady())
+	loaded(m)
+	if m.screen() != screenWhere {
+		t.Fatal("went on without the user")
+	}
+	send(m, enter)
+	if m.c.where.space.Name != "prod" {
+		t.Fatalf("space %q, want the last run's prod", m.c.where.space.Name)
 	}
 }
 

@@ -92,7 +92,7 @@ func (f *Flow) newCLI(serverURL string) (*cliserver.Client, error) {
 func (f *Flow) Login(ctx context.Context, in LoginInput) (*Account, error) {
 	f.report(Event{Step: StepLogin, Kind: EventStarted, Message: fmt.Sprintf("Logging in to global account %s as %s", in.GlobalAccount, in.User)})
 	if in.GlobalAccount == "" {
-		return nil, f.fail(StepLogin, usagef("the global account subdomain is required (cockpit: global account > Overview > Subdomain)"))
+		return nil, f.fail(StepLogin, usagef("the global account subdomain is required (%s)", cliserver.SubdomainWhere))
 	}
 	cli, err := f.newCLI(f.cfg.CLIServerURL)
 	if err != nil {
@@ -164,7 +164,7 @@ func (f *Flow) UseExistingSession(ctx context.Context) (*Account, error) {
 // StartSSO starts a browser login; the caller opens (and always prints) URL.
 func (f *Flow) StartSSO(ctx context.Context, globalAccount, idp string) (*SSOLogin, error) {
 	if globalAccount == "" {
-		return nil, f.fail(StepLogin, usagef("the global account subdomain is required (cockpit: global account > Overview > Subdomain)"))
+		return nil, f.fail(StepLogin, usagef("the global account subdomain is required (%s)", cliserver.SubdomainWhere))
 	}
 	cli, err := f.newCLI(f.cfg.CLIServerURL)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/cpikey/cpikey/btp/cliserver"
 	"github.com/cpikey/cpikey/steps"
 )
 
@@ -322,7 +323,7 @@ func (m *loginModel) submit() tea.Cmd {
 	method := m.current()
 	if method != methodSession && ga == "" {
 		m.setFocus(fieldGA)
-		m.err = fmt.Errorf("enter the global account subdomain (BTP cockpit: global account, Account Explorer, subdomain)")
+		m.err = fmt.Errorf("enter the global account subdomain (%s)", cliserver.SubdomainWhere)
 		return nil
 	}
 	if method == methodPassword {

@@ -348,7 +348,7 @@ func (e *Error) setLoginHints(subdomain, customIdP string) {
 		e.hint = "Ask a global account administrator for Global Account Viewer or Administrator (at least read access to the global account, a directory or a subaccount)"
 	case http.StatusNotFound:
 		e.summary = fmt.Sprintf("global account %q not found", subdomain)
-		e.hint = "Enter the global account's subdomain (BTP cockpit, global account overview), not its display name or ID"
+		e.hint = "Enter the global account's subdomain (" + SubdomainWhere + "), not its display name or ID"
 	case http.StatusPreconditionFailed:
 		e.summary = "the BTP CLI server no longer accepts protocol version " + ProtocolVersion
 		e.hint = "Update cpikey"

@@ -13,6 +13,10 @@ import (
 	"github.com/cpikey/cpikey/btp/transport"
 )
 
+// SubdomainWhere says where a global account's subdomain is found, in the
+// words of the btp CLI's documentation; every hint cpikey gives uses it.
+const SubdomainWhere = "BTP cockpit: the global account view, or Switch Global Account"
+
 // LoginRequest is a user/password login (§2.1). CustomIdP is the origin key
 // of a custom identity provider; "" means the SAP ID service.
 type LoginRequest struct {

@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -98,5 +100,30 @@ func TestWizardKeystrokes_Demo(t *testing.T) {
 			t.Fatal("the wizard did not exit after q")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+
+	// The demo wrote into its own namespace only, file by file.
+	var files []string
+	err := filepath.WalkDir(home, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(home, p)
+			files = append(files, filepath.ToSlash(rel))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(files)
+	want := []string{".cache/cpikey/demo/state.json", ".config/cpikey/demo/prefs.json", ".config/cpikey/demo/prefs.json.lock",
+		".config/cpikey/demo/profiles.json", ".config/cpikey/demo/profiles.json.lock"}
+	if !slices.Equal(files, want) {
+		t.Errorf("files the demo wizard wrote under a fresh HOME:\n  %s\nwant:\n  %s", strings.Join(files, "\n  "), strings.Join(want, "\n  "))
+	}
+	prefs, _ := os.ReadFile(filepath.Join(home, ".config/cpikey/demo/prefs.json"))
+	for _, remembered := range []string{`"lastGlobalAccount": "acme-global"`, `"instance": "CPI_SAMPLE_INSTANCE"`} {
+		if !strings.Contains(string(prefs), remembered) {
+			t.Errorf("the demo's prefs lack %s:\n%s", remembered, prefs)
+		}
 	}
 }

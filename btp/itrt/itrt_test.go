@@ -159,3 +159,34 @@ func FuzzValidateRoles(f *testing.F) {
 		}
 	})
 }
+
+func TestEntitySet_NamesTheSetOfAnAPIPath(t *testing.T) {
+	cases := map[string]string{
+		"/api/v1/MessageProcessingLogs":                    "MessageProcessingLogs",
+		"/api/v1/MessageProcessingLogs?$top=1":             "MessageProcessingLogs",
+		"/api/v1/MessageProcessingLogs('AGxyz')":           "MessageProcessingLogs",
+		"/api/v1/IntegrationPackages('P')/IntegrationDesi": "IntegrationPackages",
+		"/api/v1/":     "",
+		"/http/demo":   "",
+		"/api/v2/Logs": "",
+	}
+	for in, want := range cases {
+		if got := itrt.EntitySet(in); got != want {
+			t.Errorf("EntitySet(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestRoleOfScope_KeepsDottedRoles(t *testing.T) {
+	cases := map[string]string{
+		"it-rt-acme-dev!b56186.ESBMessaging.send": "ESBMessaging.send",
+		"it!b56186.MonitoringDataRead":            "MonitoringDataRead",
+		"uaa.resource":                            "",
+		"it-rt-x!b1":                              "",
+	}
+	for in, want := range cases {
+		if got := itrt.RoleOfScope(in); got != want {
+			t.Errorf("RoleOfScope(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -156,13 +156,10 @@ func scopesFor(inst *Instance, subdomain string, now time.Time) []string {
 // credentials renders the key's credentials object as the broker returns it:
 // {"oauth":{...}}. tokenBase is the simulator's XSUAA base URL.
 func (w *World) credentials(k *Key, inst *Instance, sa *Subaccount, tokenBase string) map[string]any {
-	host := "it-cpi018-rt"
-	if inst.Plan == "api" {
-		host = "it-cpi018"
-	}
+	// "url" is the tenant's host of the key's plan; Server.keyCredentials
+	// sets it (a loopback listener, tenant.go).
 	oauth := map[string]any{
 		"clientid":   k.ClientID,
-		"url":        fmt.Sprintf("https://%s.%s.cfapps.%s-003.hana.ondemand.com", sa.Subdomain, host, sa.Region),
 		"tokenurl":   tokenBase + "/oauth/token",
 		"createdate": k.Created.UTC().Format("2006-01-02T15:04:05.000Z"),
 	}

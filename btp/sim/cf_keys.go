@@ -124,7 +124,7 @@ func (c *ccReq) keyDetails(g string) {
 		return
 	}
 	sa := c.s.world.subaccount(inst.Subaccount)
-	writeJSON(c.w, http.StatusOK, map[string]any{"credentials": c.s.world.credentials(k, inst, sa, c.s.TokenBaseURL())})
+	writeJSON(c.w, http.StatusOK, map[string]any{"credentials": c.s.keyCredentials(k, inst, sa)})
 }
 
 // createKey is POST /v3/service_credential_bindings for type key (§7.2, §7.4).

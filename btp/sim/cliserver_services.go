@@ -511,7 +511,7 @@ func (s *Server) cliBindingObject(k *Key, in *Instance, sa *Subaccount, withOp, 
 		m["last_operation"] = cliOperation(k.Op, k.GUID, "/v1/service_bindings", now)
 	}
 	if withCreds && k.Op.Type == "create" && opState(k.Op, now) == "succeeded" {
-		m["credentials"] = s.world.credentials(k, in, sa, s.TokenBaseURL())
+		m["credentials"] = s.keyCredentials(k, in, sa)
 	}
 	if sorted {
 		m["service_instance_name"] = in.Name

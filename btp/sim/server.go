@@ -1,8 +1,9 @@
 // Package sim is an embedded SAP BTP simulator. It serves, on loopback, the
 // three wire protocols cpikey speaks (BTP CLI server, Cloud Foundry v3 + UAA,
-// and the XSUAA token endpoint of it-rt keys) as written down in
-// docs/protocol (a bare § in a comment cites the document of the protocol
-// that file serves), quirks included. Tests, --demo and the benchmarks run
+// and the XSUAA token endpoint of it-rt keys), and the Cloud Integration
+// tenant the keys are used against, as written down in docs/protocol (a bare
+// § in a comment cites the document of the protocol that file serves),
+// quirks included. Tests, --demo and the benchmarks run
 // against it. It deliberately imports none of cpikey's clients, so a client
 // bug and a simulator bug cannot cancel out.
 package sim
@@ -50,6 +51,9 @@ type Config struct {
 	// CLIServerAddr, CFAddr and XSUAAAddr fix the listen addresses
 	// ("127.0.0.1:8080"); they must be loopback. Empty: a free port.
 	CLIServerAddr, CFAddr, XSUAAAddr string
+	// RuntimeAddr and TenantAPIAddr do the same for the tenant's runtime
+	// host (url of integration-flow keys) and management host (api keys).
+	RuntimeAddr, TenantAPIAddr string
 }
 
 // Server is a running simulator.
@@ -75,6 +79,7 @@ type Server struct {
 	issued   []string // every session id, token and passcode handed out (inspect.go)
 
 	cli, cf, xsuaa *listener
+	tenant         *tenantState // the runtime and management hosts (tenant.go)
 	// padding is built on the first entitlement listing: building 3 MB
 	// in Start would delay the demo's first frame by ~20 ms.
 	paddingOnce sync.Once
@@ -170,6 +175,10 @@ func Start(cfg Config) (*Server, error) {
 		s.Close()
 		return nil, err
 	}
+	if err = s.startTenant(); err != nil {
+		s.Close()
+		return nil, err
+	}
 	s.mu.Lock()
 	s.saveLocked()
 	s.mu.Unlock()
@@ -201,6 +210,7 @@ func serve(name, addr string, h http.Handler) (*listener, error) {
 
 // Close stops all listeners.
 func (s *Server) Close() {
+	s.closeTenant()
 	for _, l := range []*listener{s.cli, s.cf, s.xsuaa} {
 		if l != nil {
 			// Close, not Shutdown: long-polls and keep-alives would only delay

@@ -44,6 +44,7 @@ func (m *Manager) Forget(ctx context.Context, flow *steps.Flow, name string, del
 		if err != nil && !errors.Is(err, keychain.ErrNotFound) {
 			return fmt.Errorf("forget %s: remove the client secret from the OS keychain: %w; profile kept, so you can try again", p.Name, err)
 		}
+		m.dropToken(ctx, p)
 	}
 	if err := m.Store.Delete(p.Name); err != nil {
 		return err

@@ -177,6 +177,7 @@ func (m *Manager) Rotate(ctx context.Context, flow *steps.Flow, name string, l L
 		return m.keepAside(p, np, changed)
 	}
 	// The profile uses the new key from here on: retire the old one.
+	m.dropToken(ctx, p)
 	out := &RotateResult{Profile: np, OldKey: p.Key.Name}
 	delErr := flow.DeleteKey(ctx, old, p.Key.ID)
 	if p.KeychainAccount != "" && p.KeychainAccount != np.KeychainAccount {

@@ -69,6 +69,11 @@ func (e *HostError) Error() string {
 	return fmt.Sprintf("refusing to send the key's credentials to %s: PATH must be relative to the key's url (e.g. /http/your/endpoint) or a URL on its host %s", e.Host, e.KeyHost)
 }
 
+// PathError is a PATH that is not a path or URL cpikey can send to.
+type PathError struct{ Msg string }
+
+func (e *PathError) Error() string { return e.Msg }
+
 // Resolve turns PATH into the request URL: a path starting with "/" is
 // appended to the key's url; a full URL is accepted only on the key's own
 // scheme and host. Nothing is sent anywhere else.
@@ -79,11 +84,11 @@ func Resolve(keyURL, path string) (*url.URL, error) {
 	}
 	switch {
 	case strings.HasPrefix(path, "//"):
-		return nil, fmt.Errorf("PATH %q starts with //: write a path like /http/your/endpoint", path)
+		return nil, &PathError{fmt.Sprintf("PATH %q starts with //: write a path like /http/your/endpoint", path)}
 	case strings.HasPrefix(path, "/"):
 		rel, err := url.Parse(path)
 		if err != nil {
-			return nil, fmt.Errorf("PATH %q: %v", path, err)
+			return nil, &PathError{fmt.Sprintf("PATH %q: %v", path, err)}
 		}
 		u := *base
 		u.Path = strings.TrimSuffix(base.Path, "/") + rel.Path
@@ -96,13 +101,13 @@ func Resolve(keyURL, path string) (*url.URL, error) {
 	}
 	full, err := url.Parse(path)
 	if err != nil || full.Scheme == "" || full.Host == "" {
-		return nil, fmt.Errorf("PATH %q must start with / (relative to the key's url, e.g. /http/your/endpoint) or be a full URL on the key's host", path)
+		return nil, &PathError{fmt.Sprintf("PATH %q must start with / (relative to the key's url, e.g. /http/your/endpoint) or be a full URL on the key's host", path)}
 	}
 	if !strings.EqualFold(full.Scheme, base.Scheme) || !sameHost(full, base) {
 		return nil, &HostError{Host: full.Scheme + "://" + full.Host, KeyHost: base.Scheme + "://" + base.Host}
 	}
 	if full.User != nil {
-		return nil, errors.New("PATH must not carry user information (user@host): cpikey sends the key's credentials itself")
+		return nil, &PathError{"PATH must not carry user information (user@host): cpikey sends the key's credentials itself"}
 	}
 	full.Fragment = ""
 	return full, nil

@@ -97,6 +97,7 @@ Exit codes: 0 done; 1 failed; 2 usage error or missing input with --yes; 130 int
 	fl.SortFlags = false
 
 	root.AddCommand(newProfileCmds(f)...)
+	root.AddCommand(newCallCmd(f))
 	root.AddCommand(newSimCmd(f))
 	setHelp(root)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &flagError{err} })

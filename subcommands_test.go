@@ -46,6 +46,10 @@ func TestSubcommands_HelpAndUsage(t *testing.T) {
 		{[]string{"token", "--frobnicate"}, 2, "", "cpikey token: unknown flag: --frobnicate (see `cpikey token --help`)"},
 		{[]string{"token"}, 1, "", "no profile yet"},
 		{[]string{"list"}, 0, "", "No profile yet"},
+		{[]string{"call", "--help"}, 0, "-d @message.xml", ""},
+		{[]string{"call"}, 2, "", "PATH is missing"},
+		{[]string{"call", "/http/x", "-H", "nocolon"}, 2, "", "write a header as 'Name: value'"},
+		{[]string{"call", "/http/x"}, 1, "", "no profile yet"},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

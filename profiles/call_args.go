@@ -35,6 +35,9 @@ func ParseCallArgs(args []string) (profile, method, path string, err error) {
 		return "", "", "", usage("PATH is missing, e.g. cpikey call /http/your/endpoint -d @message.xml")
 	case 1:
 		path = args[0]
+		if !strings.HasPrefix(path, "/") && !strings.Contains(path, "://") && !isMethod(path) {
+			return "", "", "", usage(fmt.Sprintf("PATH is missing (%q is no path: a PATH starts with /, e.g. /http/your/endpoint)", path))
+		}
 	case 2:
 		if isMethod(args[0]) {
 			method = args[0]

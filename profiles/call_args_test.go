@@ -23,6 +23,7 @@ func TestParseCallArgs_ProfileMethodPath(t *testing.T) {
 		{args: []string{"acme/I/K", "delete", "/http/x"}, profile: "acme/I/K", method: "DELETE", path: "/http/x"},
 		{args: nil, err: "PATH is missing"},
 		{args: []string{"GET"}, err: "PATH is missing after GET"},
+		{args: []string{"acme/I/K"}, err: `PATH is missing ("acme/I/K" is no path`},
 		{args: []string{"acme/I/K", "FETCH", "/http/x"}, err: `"FETCH" is not an HTTP method`},
 		{args: []string{"a", "GET", "/x", "y"}, err: `unexpected argument "y"`},
 	}

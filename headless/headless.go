@@ -31,6 +31,16 @@ type resultJSON struct {
 	Credentials credentialsJSON `json:"credentials"`
 	Verified    bool            `json:"verified"`
 	Keychain    *keychainJSON   `json:"keychain"`
+	// TenantCheck is the request to the tenant after the token check
+	// (null when none was sent).
+	TenantCheck *tenantCheckJSON `json:"tenantCheck"`
+}
+
+type tenantCheckJSON struct {
+	Request string `json:"request"` // e.g. "GET https://…/http/__cpikey_probe__"
+	Status  int    `json:"status"`  // 0 when there was no answer
+	Outcome string `json:"outcome"` // accepted, rejected, role-missing, unreachable, unexpected
+	Message string `json:"message"`
 }
 
 type refJSON struct {
@@ -66,6 +76,9 @@ func WriteJSON(w io.Writer, r *steps.Result, showSecret bool) error {
 	out.Verified = r.Verified
 	if r.Keychain != nil {
 		out.Keychain = &keychainJSON{Service: r.Keychain.Service, Account: r.Keychain.Account}
+	}
+	if c := r.Tenant; c != nil {
+		out.TenantCheck = &tenantCheckJSON{Request: strings.TrimSpace(c.Method + " " + c.URL), Status: c.Status, Outcome: string(c.Outcome), Message: c.Message}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

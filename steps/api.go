@@ -22,6 +22,7 @@ const (
 	StepReveal   Step = "reveal"
 	StepVerify   Step = "verify"
 	StepKeychain Step = "keychain"
+	StepTenant   Step = "tenant" // one harmless request to the tenant with the token
 )
 
 // EventKind says what happened to a step.

@@ -190,6 +190,9 @@ type Result struct {
 	Entitlements []PlanEntitlement
 	// RolesUpdated: the reused instance was given the requested roles.
 	RolesUpdated bool
+	// Tenant is the request to the tenant after the token check; nil when
+	// none was sent.
+	Tenant *TenantCheck
 
 	rolesChecked bool // the reused instance's roles were compared before the key
 }

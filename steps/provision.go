@@ -167,7 +167,7 @@ func (f *Flow) Provision(ctx context.Context, t Target) (*Result, error) {
 	}
 	res.Credentials = creds
 	f.report(Event{Step: StepReveal, Kind: EventDone, Message: "Credentials of " + t.Key + " read (clientid " + creds.ClientID + ")"})
-	f.verify(ctx, t, res)
+	token := f.verify(ctx, t, res)
 	if res.Instance.Reused && !res.rolesChecked && res.Scopes != nil {
 		// The instance had no key to read its roles from before: the new
 		// key's token tells now.
@@ -175,8 +175,11 @@ func (f *Flow) Provision(ctx context.Context, t Target) (*Result, error) {
 			return nil, f.fail(StepInstance, err)
 		}
 		if res.RolesUpdated {
-			f.verify(ctx, t, res)
+			token = f.verify(ctx, t, res)
 		}
+	}
+	if token != "" {
+		f.checkTenant(ctx, t, res, token)
 	}
 	if err := ctx.Err(); err != nil {
 		// Interrupted (ctrl+c): not a finished result. A rerun reuses the
@@ -196,8 +199,9 @@ func (f *Flow) Provision(ctx context.Context, t Target) (*Result, error) {
 	return res, nil
 }
 
-// verify fetches a token with the credentials and checks the scope.
-func (f *Flow) verify(ctx context.Context, t Target, res *Result) {
+// verify fetches a token with the credentials and checks the scope. It
+// returns the token for the tenant check ("" when there is none).
+func (f *Flow) verify(ctx context.Context, t Target, res *Result) string {
 	f.report(Event{Step: StepVerify, Kind: EventStarted, Message: "Fetching a token from " + res.Credentials.TokenURL})
 	// The token server rate-limits and fails like any other, and a new key
 	// can take a moment to reach it: a few quick attempts before giving up.
@@ -205,10 +209,11 @@ func (f *Flow) verify(ctx context.Context, t Target, res *Result) {
 	policy.MaxAttempts = min(policy.MaxAttempts, 3)
 	retry := transport.NewRetrier(policy)
 	var info *oauth.TokenInfo
+	var token string
 	var err error
 	for {
 		retry.Begin()
-		info, err = oauth.Verify(ctx, f.cfg.HTTPClient, oauth.Credentials{ClientID: res.Credentials.ClientID,
+		info, token, err = oauth.VerifyToken(ctx, f.cfg.HTTPClient, oauth.Credentials{ClientID: res.Credentials.ClientID,
 			ClientSecret: res.Credentials.ClientSecret, TokenURL: res.Credentials.TokenURL})
 		if err == nil || ctx.Err() != nil {
 			break
@@ -220,7 +225,7 @@ func (f *Flow) verify(ctx context.Context, t Target, res *Result) {
 	if err != nil {
 		f.report(Event{Step: StepVerify, Kind: EventFailed, Message: "The credentials did not yield a token: " + err.Error(), Err: err})
 		res.VerifyErr = err
-		return
+		return ""
 	}
 	res.Scopes = info.Scopes
 	wantSend := t.Plan == itrt.PlanIntegrationFlow && slices.Contains(t.Roles, DefaultRole)
@@ -228,7 +233,7 @@ func (f *Flow) verify(ctx context.Context, t Target, res *Result) {
 		err := fmt.Errorf("the token has no scope ending in .%s (scopes: %s); check the instance's roles", DefaultRole, strings.Join(info.Scopes, " "))
 		res.VerifyErr = err
 		f.report(Event{Step: StepVerify, Kind: EventFailed, Message: err.Error(), Err: err})
-		return
+		return token // the tenant check shows what the missing scope means there
 	}
 	res.Verified = true
 	msg := "Token fetched"
@@ -236,6 +241,7 @@ func (f *Flow) verify(ctx context.Context, t Target, res *Result) {
 		msg += "; scope ." + DefaultRole + " present"
 	}
 	f.report(Event{Step: StepVerify, Kind: EventDone, Message: msg})
+	return token
 }
 
 // SaveSecret (re)tries storing the secret in the keychain.

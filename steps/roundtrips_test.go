@@ -42,7 +42,8 @@ var wantFresh = []string{
 	"cf:POST /v3/service_instances",           // create; its job names the instance (no read-back)
 	"cf:POST /v3/service_credential_bindings", // create (a new instance has no key to look up first)
 	"cf:GET /v3/service_credential_bindings/{guid}/details",
-	"xsuaa:POST /oauth/token", // verify the credentials
+	"xsuaa:POST /oauth/token",       // verify the credentials
+	"rt:GET /http/__cpikey_probe__", // the tenant takes the token (runtime proof); needs the token, so it follows it
 }
 
 // wantFreshPolls: one entitlement poll covers both plans; one job poll each
@@ -67,6 +68,7 @@ var wantRerun = []string{
 	"cf:GET /v3/service_credential_bindings",
 	"cf:GET /v3/service_credential_bindings/{guid}/details",
 	"xsuaa:POST /oauth/token",
+	"rt:GET /http/__cpikey_probe__",
 }
 
 var guidRE = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
@@ -185,6 +187,10 @@ func (r *spanRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		surface = "cli"
 	case hostOf(r.s.CFAPIURL()):
 		surface = "cf"
+	case hostOf(r.s.RuntimeURL()):
+		surface = "rt"
+	case hostOf(r.s.TenantAPIURL()):
+		surface = "api"
 	}
 	key := guidRE.ReplaceAllString(sim.RequestKey(surface, req), "{guid}")
 	start := time.Now()

@@ -41,3 +41,20 @@ func TestFetch_WrongSecretSaysSoWithoutTheSecret(t *testing.T) {
 		t.Fatal("error carries the secret")
 	}
 }
+
+func TestVerifyToken_ScopesAndTheTokenItself(t *testing.T) {
+	s := startSim(t)
+	creds := newKey(t, s, "integration-flow", "verifytok", `{"roles":["ESBMessaging.send"]}`)
+	info, tok, err := oauth.VerifyToken(ctx(t), nil, creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims, err := oauth.DecodeJWTPayload(tok)
+	if err != nil || claims["client_id"] != creds.ClientID || !info.HasScopeSuffix(".ESBMessaging.send") {
+		t.Fatalf("token %v, scopes %v", err, info.Scopes)
+	}
+	creds.ClientSecret = "wrong"
+	if _, tok, err := oauth.VerifyToken(ctx(t), nil, creds); err == nil || tok != "" {
+		t.Fatalf("a wrong secret: %v, token %q", err, tok)
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/cpikey/cpikey/adapters/browser"
 	"github.com/cpikey/cpikey/adapters/clipboard"
 	"github.com/cpikey/cpikey/btp/itrt"
+	"github.com/cpikey/cpikey/btp/sim"
 	"github.com/cpikey/cpikey/configdir"
 	"github.com/cpikey/cpikey/headless"
 	"github.com/cpikey/cpikey/profiles"
@@ -191,6 +193,10 @@ func runSetup(cmd *cobra.Command, f *factory, o *setupOptions) error {
 	}
 	dirs, _ := f.Dirs()
 	prefs := dirs.LoadPrefs()
+	var tryPaths []string
+	if f.demo { // the simulated tenant's iFlows
+		tryPaths = []string{sim.FlowEcho, sim.FlowCSRF, sim.FlowOrders, sim.FlowFail, sim.FlowSOAP + "?wsdl"}
+	}
 	return ui.Run(ui.Options{
 		Flow:              flow,
 		SaveProfile:       saveProfile,
@@ -206,7 +212,11 @@ func runSetup(cmd *cobra.Command, f *factory, o *setupOptions) error {
 		RememberChoices: func(ga, sub string, c configdir.Choices) {
 			dirs.RememberChoices(ga, sub, c) //nolint:errcheck // convenience
 		},
-		Command:   f.command(),
+		Command: f.command(),
+		TryCall: func(ctx context.Context, r *steps.Result, t steps.Target, method, path string) (*profiles.CallResult, error) {
+			return profiles.TryCall(ctx, f.HTTPClient(), r, t.Roles, method, path)
+		},
+		TryPaths:  tryPaths,
 		Clipboard: clipboard.New(clipboard.Options{}),
 		Browser:   webBrowser,
 		Demo:      f.demo,

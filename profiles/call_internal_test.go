@@ -71,3 +71,16 @@ func TestInert_EscapesWhatWouldAct(t *testing.T) {
 		}
 	}
 }
+
+func TestBodyPreview_FirstLinesInert(t *testing.T) {
+	lines, more := BodyPreview([]byte("a\r\nb\x1b[2J\nc\nd\n"), 3)
+	if !more || len(lines) != 3 || lines[0] != "a" || lines[1] != `b\x1b[2J` {
+		t.Errorf("%q %v", lines, more)
+	}
+	if lines, more := BodyPreview(nil, 3); lines != nil || more {
+		t.Errorf("empty body: %q", lines)
+	}
+	if lines, _ := BodyPreview([]byte{0xff, 0xfe}, 3); len(lines) != 1 || !strings.Contains(lines[0], "not text") {
+		t.Errorf("binary: %q", lines)
+	}
+}

@@ -186,3 +186,24 @@ func inert(s string, layout bool) string {
 	}
 	return b.String()
 }
+
+// BodyPreview is the first lines of a body made inert for a terminal (the
+// wizard's inline call shows them), and whether more followed.
+func BodyPreview(body []byte, lines int) ([]string, bool) {
+	if !utf8.Valid(body) {
+		return []string{fmt.Sprintf("(%d bytes, not text)", len(body))}, false
+	}
+	all := strings.Split(strings.TrimRight(string(body), "\r\n"), "\n")
+	if len(body) == 0 {
+		return nil, false
+	}
+	more := len(all) > lines
+	if more {
+		all = all[:lines]
+	}
+	out := make([]string, len(all))
+	for i, l := range all {
+		out[i] = inert(strings.TrimSuffix(l, "\r"), false)
+	}
+	return out, more
+}

@@ -81,8 +81,8 @@ func (f *Flow) checkTenant(ctx context.Context, t Target, res *Result, token str
 	switch {
 	case t.Plan != itrt.PlanAPI && (r.Status == http.StatusNotFound || r.OK()):
 		chk.Outcome = TenantAccepted
-		chk.Message = fmt.Sprintf("the runtime accepted the token (GET %s answered %d: nothing is deployed there). "+
-			"This does not prove the role of a particular iFlow: each sender adapter checks its own user role", u.Path, r.Status)
+		chk.Message = fmt.Sprintf("the runtime accepted the token (%d at %s, where nothing is deployed); "+
+			"each iFlow's sender adapter still checks its own role", r.Status, u.Path)
 	case t.Plan == itrt.PlanAPI && r.OK():
 		chk.Outcome = TenantAccepted
 		set := itrt.EntitySet(u.Path)

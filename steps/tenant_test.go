@@ -26,7 +26,7 @@ func TestTenantCheck_AfterTheToken(t *testing.T) {
 	}{
 		{name: "integration-flow: 404 at the probe path means accepted", plan: itrt.PlanIntegrationFlow, roles: []string{"ESBMessaging.send"},
 			request: "rt:GET " + itrt.ProbePath, outcome: steps.TenantAccepted, status: 404, event: steps.EventDone,
-			message: []string{"the runtime accepted the token", "answered 404", "does not prove the role of a particular iFlow"}},
+			message: []string{"the runtime accepted the token (404 at /http/__cpikey_probe__", "still checks its own role"}},
 		{name: "api: a log read with MonitoringDataRead", plan: itrt.PlanAPI, roles: []string{"MonitoringDataRead"},
 			request: "api:GET /api/v1/MessageProcessingLogs", outcome: steps.TenantAccepted, status: 200, event: steps.EventDone,
 			message: []string{"the API accepted the token and read MessageProcessingLogs (role MonitoringDataRead)"}},

@@ -172,6 +172,9 @@ func testResult() *steps.Result {
 			URL:          "https://acme-cpi-dev-k3x9q2ab.it-cpi018-rt.cfapps.eu10-003.hana.ondemand.com",
 		},
 		Verified: true, Scopes: []string{"it-rt-acme!b196.ESBMessaging.send"},
+		Tenant: &steps.TenantCheck{Method: "GET", URL: "https://acme-cpi-dev-k3x9q2ab.it-cpi018-rt.cfapps.eu10-003.hana.ondemand.com/http/__cpikey_probe__",
+			Status: 404, Outcome: steps.TenantAccepted,
+			Message: "the runtime accepted the token (404 at /http/__cpikey_probe__, where nothing is deployed); each iFlow's sender adapter still checks its own role"},
 		Keychain: &steps.KeychainRef{Service: "cpikey", Account: "acme-cpi-dev-k3x9q2ab/CPI_SAMPLE_INSTANCE/CPI_SAMPLE_INSTANCE-key"},
 	}
 }

@@ -36,6 +36,7 @@ type keyMap struct {
 	ShowSecret   key.Binding
 	SaveKeychain key.Binding
 	Export       key.Binding // opens the export chooser
+	TryCall      key.Binding // opens the inline call
 	ExportFormat []key.Binding
 	Done         key.Binding
 }
@@ -71,6 +72,7 @@ func newKeyMap() keyMap {
 		ShowSecret:   key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "show/hide secret")),
 		SaveKeychain: key.NewBinding(key.WithKeys("k"), key.WithHelp("k", "retry keychain")),
 		Export:       key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "export to a file")),
+		TryCall:      key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "try a call")),
 		// In the export chooser, in the order of profile.Formats.
 		ExportFormat: []key.Binding{
 			key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "Postman")),

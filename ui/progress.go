@@ -56,6 +56,7 @@ func (m *progressModel) reset() {
 		{step: steps.StepKey, label: "Service key " + t.Key},
 		{step: steps.StepReveal, label: "Read the credentials"},
 		{step: steps.StepVerify, label: "Get a token with the new client"},
+		{step: steps.StepTenant, label: "Call the tenant with the token"},
 		{step: steps.StepKeychain, label: "Save the client secret in the OS keychain"},
 	}
 }

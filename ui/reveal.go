@@ -70,6 +70,7 @@ type revealModel struct {
 	profErr    error
 
 	export exportChooser
+	try    tryCall
 }
 
 func newReveal(e *env, r *steps.Result, t steps.Target) *revealModel {
@@ -86,6 +87,9 @@ func newReveal(e *env, r *steps.Result, t steps.Target) *revealModel {
 		{k.ShowSecret, func(m *revealModel) tea.Cmd { m.showSecret = !m.showSecret; m.refresh(); return nil }},
 		{k.SaveKeychain, func(m *revealModel) tea.Cmd { return m.save() }},
 		{k.Export, func(m *revealModel) tea.Cmd { m.export.open = true; m.status = ""; return nil }},
+	}
+	if e.opts.TryCall != nil {
+		m.actions = append(m.actions, revealAction{k.TryCall, func(m *revealModel) tea.Cmd { return m.openTry() }})
 	}
 	return m
 }
@@ -174,7 +178,7 @@ func (m *revealModel) update(msg tea.Msg) (tea.Cmd, transition) {
 func (m *revealModel) handle(msg tea.Msg) (tea.Cmd, transition) {
 	switch msg := msg.(type) {
 	case spinner.TickMsg:
-		if !m.saving && !m.profSaving {
+		if !m.saving && !m.profSaving && !m.try.running {
 			return nil, nil
 		}
 		var cmd tea.Cmd
@@ -224,8 +228,14 @@ func (m *revealModel) handle(msg tea.Msg) (tea.Cmd, transition) {
 	case exportedMsg:
 		m.exported(msg)
 		return nil, nil
+	case triedMsg:
+		m.tried(msg)
+		return nil, nil
 	case tea.KeyMsg:
 		k := m.e.keys
+		if m.try.open {
+			return m.tryKey(msg), nil
+		}
 		if m.export.open {
 			return m.exportKey(msg), nil
 		}
@@ -244,10 +254,12 @@ func (m *revealModel) handle(msg tea.Msg) (tea.Cmd, transition) {
 	return nil, nil
 }
 
-func (m *revealModel) busy() bool { return true } // nothing to go back to
+func (m *revealModel) busy() bool   { return true } // nothing to go back to
+func (m *revealModel) typing() bool { return m.try.open }
 
 func (m *revealModel) setSize(w, h int) {
 	m.w, m.h = w, h
+	m.sizeTry()
 	m.refresh()
 }
 
@@ -263,6 +275,10 @@ func (m *revealModel) statusView() string { return wrap(m.status, m.w, 2) }
 
 func (m *revealModel) help() ([]key.Binding, [][]key.Binding) {
 	k := m.e.keys
+	if m.try.open {
+		keys := []key.Binding{withHelp(k.Enter, "enter", "call"), withHelp(k.Back, "esc", "back")}
+		return keys, [][]key.Binding{keys}
+	}
 	if m.export.open {
 		all := append(append([]key.Binding{}, k.ExportFormat...), withHelp(k.Back, "esc", "cancel"))
 		return []key.Binding{withHelp(k.ExportFormat[0], "p/e/c/t", "write file"), withHelp(k.Back, "esc", "cancel")}, [][]key.Binding{all}
@@ -280,6 +296,9 @@ func (m *revealModel) help() ([]key.Binding, [][]key.Binding) {
 		short = append(short, withHelp(k.SaveKeychain, "k", "retry keychain"))
 	}
 	short = append(short, withHelp(k.Export, "e", "export"))
+	if m.e.opts.TryCall != nil {
+		short = append(short, withHelp(k.TryCall, "c", "try a call"))
+	}
 	return short, [][]key.Binding{all, {done, k.Up, k.Down, k.Page}}
 }
 
@@ -312,6 +331,9 @@ func (m *revealModel) refresh() {
 
 	b.WriteString(st.Label.Render(fmt.Sprintf("%-9s", "Keychain")) + " " + m.keychainLine() + "\n")
 	b.WriteString(st.Label.Render(fmt.Sprintf("%-9s", "Token")) + " " + m.verifyLine() + "\n")
+	if r.Tenant != nil {
+		b.WriteString(st.Label.Render(fmt.Sprintf("%-9s", "Tenant")) + " " + m.tenantLine() + "\n")
+	}
 	if m.e.opts.SaveProfile != nil {
 		b.WriteString(st.Label.Render(fmt.Sprintf("%-9s", "Profile")) + " " + m.profileLine() + "\n")
 	}
@@ -376,6 +398,10 @@ func (m *revealModel) nextStep() string {
 	st := m.e.st
 	c := m.result.Credentials
 	var b strings.Builder
+	lead := "Get a token"
+	if m.callStep(&b) {
+		lead = "Or get a token yourself"
+	}
 	if m.keychain == nil || m.keychain.Account == "" {
 		b.WriteString(wrap("Get a token with client credentials: copy the secret (2) into your tool, or the whole key as JSON (j).", m.w, 0) + "\n")
 		return b.String()
@@ -393,7 +419,7 @@ func (m *revealModel) nextStep() string {
 	default:
 		lookup = fmt.Sprintf("secret-tool lookup service %s username '%s'", m.keychain.Service, acct)
 	}
-	b.WriteString(wrap("Get a token; the secret is read from the keychain, never pasted:", m.w, 0) + "\n")
+	b.WriteString(wrap(lead+"; the secret is read from the keychain, never pasted:", m.w, 0) + "\n")
 	cmd := []string{
 		"secret=$(" + lookup + ")",
 		fmt.Sprintf("curl -s -u '%s':\"$secret\" \\", c.ClientID),
@@ -418,6 +444,9 @@ func (m *revealModel) tokenStep(b *strings.Builder, curl string) {
 
 func (m *revealModel) view() string {
 	status := m.statusView()
+	if m.try.open {
+		return m.tryView() + "\n" + status
+	}
 	if m.export.open {
 		return m.exportView() + "\n" + status
 	}

@@ -29,7 +29,15 @@ func TestRevealScreen(t *testing.T) {
 	keychainFailed := testResult()
 	keychainFailed.Keychain = nil
 	keychainFailed.KeychainErr = errors.New("keychain: org.freedesktop.secrets is not provided by any .service files (no Secret Service running)")
-	keychainFailed.Verified, keychainFailed.Scopes = false, nil
+	keychainFailed.Verified, keychainFailed.Scopes, keychainFailed.Tenant = false, nil, nil
+	rejected := testResult()
+	rejected.Tenant = &steps.TenantCheck{Method: "GET", URL: rejected.Credentials.URL + "/http/__cpikey_probe__", Status: 401, Outcome: steps.TenantRejected,
+		Message: "401 Unauthorized: the tenant rejected a token fresh from the token server: the key's url and tokenurl may belong to different subaccounts, or the key was deleted a moment ago; compare them with cpikey show, or make a new key with cpikey rotate"}
+	api := testResult()
+	api.Plan = "api"
+	api.Credentials.URL = "https://acme-cpi-dev-k3x9q2ab.it-cpi018.cfapps.eu10-003.hana.ondemand.com"
+	api.Tenant = &steps.TenantCheck{Method: "GET", URL: api.Credentials.URL + "/api/v1/MessageProcessingLogs?$top=1&$format=json", Status: 200, Outcome: steps.TenantAccepted,
+		Message: "the API accepted the token and read MessageProcessingLogs (role MonitoringDataRead); other API calls may need other roles"}
 	cases := []struct {
 		name   string
 		opts   func(*Options)
@@ -57,6 +65,22 @@ func TestRevealScreen(t *testing.T) {
 		{"export_chooser", func(o *Options) { o.SaveProfile = keepProfile(nil) }, testResult(), func(t *testing.T, m *model) {
 			runProfileSave(t, m)
 			send(m, runes("e"))
+		}},
+		{"tenant_rejected", func(*Options) {}, rejected, func(*testing.T, *model) {}},
+		{"api_key_with_call", func(o *Options) { o.SaveProfile = keepProfile(nil); o.TryCall = fakeTry(nil) }, api, func(t *testing.T, m *model) {
+			runProfileSave(t, m)
+		}},
+		{"try_call_field", func(o *Options) {
+			o.TryCall = fakeTry(nil)
+			o.TryPaths = []string{"/http/demo/echo", "/http/demo/fail"}
+		}, testResult(), func(t *testing.T, m *model) {
+			send(m, runes("c"))
+		}},
+		{"try_call_ok", func(o *Options) { o.TryCall = fakeTry(tryOK()) }, testResult(), func(t *testing.T, m *model) {
+			tryRun(t, m, "/http/demo/echo")
+		}},
+		{"try_call_failed", func(o *Options) { o.TryCall = fakeTry(tryFailed()) }, testResult(), func(t *testing.T, m *model) {
+			tryRun(t, m, "POST /http/demo/fail")
 		}},
 	}
 	for _, tc := range cases {

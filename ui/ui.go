@@ -72,6 +72,11 @@ type Options struct {
 	// profiles); the reveal screen shows the outcome, never fatal.
 	// nil: no profile is kept (demo) and the screen does not mention it.
 	SaveProfile func(r *steps.Result, t steps.Target) (profiles.Profile, error)
+	// TryCall lets the reveal screen call the tenant with the new key (c);
+	// nil: the key is not offered. TryPaths are paths to suggest (the
+	// demo's iFlows); the first fills the field.
+	TryCall  TryCallFunc
+	TryPaths []string
 	// ExportDir is where the reveal screen's exports are written; "" is
 	// the current directory.
 	ExportDir string

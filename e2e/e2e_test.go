@@ -357,6 +357,31 @@ func TestSecretCanary_Headless(t *testing.T) {
 		})
 	}
 
+	t.Run("call without the secret in a keychain", func(t *testing.T) {
+		// No Secret Service here: the profile is kept without its secret,
+		// so cpikey call says what to do; a foreign host is refused first.
+		home := w.home(t)
+		env := w.env(home, user...)
+		if r := w.runCPIKey(t, "call: setup", home, env, append(append([]string(nil), base...), "--subaccount", sim.SubReady, "--instance", "CANARY_CALL")...); r.code != 0 {
+			t.Fatalf("setup exit %d\n%s", r.code, r.stderr)
+		}
+		for _, c := range []struct {
+			args []string
+			code int
+			want string
+		}{
+			{[]string{"call", "--debug", sim.FlowEcho, "-d", "x"}, 1, "no client secret in the OS keychain"},
+			{[]string{"call", "https://evil.example/http/x"}, 2, "refusing to send the key's credentials"},
+		} {
+			r := w.runCPIKey(t, "call "+c.args[len(c.args)-1], home, env, c.args...)
+			w.record("call: stdout", r.stdout)
+			if r.code != c.code || !bytes.Contains(r.stderr, []byte(c.want)) {
+				t.Errorf("%v: exit %d, stderr %s", c.args, r.code, r.stderr)
+			}
+		}
+		w.recordHome(t, "call", home)
+	})
+
 	t.Run("interrupted", func(t *testing.T) {
 		// SIGINT while the instance is being created: exit 130, nothing leaks.
 		w.sim.Inject(sim.Fault{Kind: sim.FaultLatency, Match: "cf:POST /v3/service_instances", Latency: 10 * time.Second})

@@ -60,10 +60,15 @@ func TestSecretCanary_Wizard(t *testing.T) {
 			t.Errorf("the copied secret was not cleared from the clipboard on exit (%d bytes left)", len(left))
 		}
 	})
-	t.Run("sso, runtime other", func(t *testing.T) {
-		r := runWizard(t, w, nil, 0, "--debug", "--sso", "--runtime", "other", "--subaccount", sim.SubNoCF)
+	t.Run("sso, runtime other, a call tried on the reveal screen", func(t *testing.T) {
+		r := runWizard(t, w, nil, wizardTryCall, "--debug", "--sso", "--runtime", "other", "--subaccount", sim.SubNoCF)
 		if !bytes.Contains(r.argv, []byte("xdg-open [http")) {
 			t.Errorf("the browser was not opened for the SSO login:\n%s", r.argv)
+		}
+		// The CSRF handshake ran in the terminal: a session id and a CSRF
+		// token were issued, and the scan below looks for them too.
+		if !bytes.Contains(r.pane, []byte("CSRF protected")) || !bytes.Contains(r.stderr, []byte("http: GET ")) {
+			t.Errorf("the inline call did not reach the CSRF-protected iFlow")
 		}
 	})
 	t.Run("secret shown on request (the test of the test)", func(t *testing.T) {
@@ -81,6 +86,7 @@ func TestSecretCanary_Wizard(t *testing.T) {
 const (
 	wizardCopySecret = 1 << iota // 2: copy the secret
 	wizardShowSecret             // s: show it on screen (its output is then not scanned)
+	wizardTryCall                // c: POST to the CSRF-protected iFlow from the reveal screen
 )
 
 type wizardRun struct{ pane, stderr, argv []byte }
@@ -125,7 +131,8 @@ func runWizard(t *testing.T, w *world, env []string, do int, args ...string) wiz
 	var last string
 	lastChange := time.Now()
 	copySecret, showSecret := do&wizardCopySecret != 0, do&wizardShowSecret != 0
-	copied, shown, quit := false, false, false
+	tryCall := do&wizardTryCall != 0
+	copied, shown, tried, closed, quit := false, false, false, false, false
 	deadline := time.Now().Add(45 * time.Second)
 	for {
 		if _, err := os.Stat(codeFile); err == nil {
@@ -154,6 +161,18 @@ func runWizard(t *testing.T, w *world, env []string, do int, args ...string) wiz
 		case reveal && showSecret && !shown:
 			m.keys("s")
 			shown = true
+		case reveal && tryCall && !tried:
+			m.keys("c")
+			m.keys("C-u") // clear the suggested path
+			m.keys("-l", "POST "+sim.FlowCSRF)
+			m.keys("Enter")
+			tried = true
+		case tried && !closed:
+			if !strings.Contains(s, " 200 OK in ") {
+				continue // the call is still running
+			}
+			m.keys("Escape")
+			closed = true
 		case reveal && !quit:
 			if b, _ := os.ReadFile(w.clipStore); copySecret && len(b) == 0 {
 				continue // wait for the copy to land

@@ -27,6 +27,7 @@ var importRules = []struct {
 	{pkg: "btp/cf", onlyAllow: []string{"btp/transport", "btp/itrt", "btp/redact"}},
 	{pkg: "btp/cliserver", onlyAllow: []string{"btp/transport", "btp/itrt", "btp/redact"}},
 	{pkg: "btp/oauth", onlyAllow: []string{"btp/transport", "btp/itrt", "btp/redact"}},
+	{pkg: "btp/tenant", onlyAllow: []string{"btp/transport", "btp/itrt", "btp/redact"}},
 	{pkg: "btp/transport", onlyAllow: []string{"btp/redact"}},
 	{pkg: "btp/itrt", onlyAllow: []string{}},
 	{pkg: "btp/sim", onlyAllow: []string{"btp/itrt"}},

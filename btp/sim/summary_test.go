@@ -57,7 +57,7 @@ func TestWriteSummary_URLsUsersAndTarget(t *testing.T) {
 	}
 	out := b.String()
 	org, space := s.DemoTarget()
-	for _, want := range []string{s.CLIServerURL(), s.CFAPIURL(), s.TokenBaseURL(), GASubdomain,
+	for _, want := range []string{s.CLIServerURL(), s.CFAPIURL(), s.TokenBaseURL(), s.RuntimeURL(), s.TenantAPIURL(), GASubdomain,
 		AdminUser + " / " + AdminPassword, "-o " + org + " -s " + space, NoDevUser} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)

@@ -13,7 +13,7 @@ import (
 )
 
 // The runtime proof: after the token check, one harmless request to the
-// tenant with the new token (it-rt.md §5.2, §5.3). It reports, it never
+// tenant with the new token (docs/protocol/it-rt.md §5.2, §5.3). It reports, it never
 // fails the run: the key exists and its token is fine either way.
 
 // TenantOutcome is what the tenant check found.

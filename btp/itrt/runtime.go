@@ -3,7 +3,7 @@ package itrt
 import "strings"
 
 // Facts of the Cloud Integration tenant that keys are used against
-// (shared/protocol/it-rt.md §5.2-§5.4): where iFlows and the OData API are
+// (docs/protocol/it-rt.md §5.2-§5.4): where iFlows and the OData API are
 // served, the headers the runtime speaks, and which api role an OData read
 // needs. The simulator serves them; cpikey's client reads answers by them.
 

@@ -26,7 +26,7 @@ type Facts struct {
 
 // Diagnose explains an answer that is not 2xx/3xx in one line: which of
 // token, role, CSRF, path prefix, deployment or the iFlow itself it most
-// likely is (the status table of it-rt.md §5.4), and what to do next. It
+// likely is (the status table of docs/protocol/it-rt.md §5.4), and what to do next. It
 // returns "" for a success. Only cpikey's words, the status and a checked
 // MPL id appear: nothing else of the server's text.
 func Diagnose(r *Response, f Facts) string {

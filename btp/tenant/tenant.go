@@ -1,5 +1,5 @@
 // Package tenant speaks to the SAP Cloud Integration tenant a key points at
-// (shared/protocol/it-rt.md §5.2-§5.4): one request to an iFlow endpoint on
+// (docs/protocol/it-rt.md §5.2-§5.4): one request to an iFlow endpoint on
 // the runtime host (/http, /cxf) or to the OData API on the management host
 // (/api/v1), with the key's bearer token or its clientid and secret as
 // Basic, the CSRF handshake of protected sender adapters, and a one-line

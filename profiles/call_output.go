@@ -8,10 +8,10 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/cpikey/cpikey/btp/itrt"
+	"github.com/cpikey/cpikey/safetext"
 )
 
 // CallOutput says how `cpikey call` prints.
@@ -75,7 +75,7 @@ func WriteCall(stdout, stderr io.Writer, r *CallResult, o CallOutput) error {
 		slices.Sort(names)
 		for _, n := range names {
 			for _, v := range hs[n] {
-				b.WriteString(n + ": " + inert(v, false) + "\n")
+				b.WriteString(n + ": " + safetext.Line(v) + "\n")
 			}
 		}
 		b.WriteString("\n")
@@ -104,7 +104,7 @@ func WriteCall(stdout, stderr io.Writer, r *CallResult, o CallOutput) error {
 			return err
 		}
 	} else if o.Terminal {
-		body := inert(string(resp.Body), true)
+		body := safetext.Text(string(resp.Body))
 		if body != "" && !strings.HasSuffix(body, "\n") {
 			body += "\n"
 		}
@@ -163,30 +163,6 @@ func safeHeaders(h http.Header) map[string][]string {
 	return out
 }
 
-// inert makes server text safe for a terminal: control characters (and,
-// without layout, line breaks and tabs too), bidi controls and invalid
-// UTF-8 are shown escaped instead of acting.
-func inert(s string, layout bool) string {
-	var b strings.Builder
-	for i, w := 0, 0; i < len(s); i += w {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		w = size
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case layout && (r == '\n' || r == '\t' || (r == '\r' && strings.HasPrefix(s[i+1:], "\n"))):
-			b.WriteRune(r)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case unicode.Is(unicode.Bidi_Control, r) || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029':
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
 // BodyPreview is the first lines of a body made inert for a terminal (the
 // wizard's inline call shows them), and whether more followed.
 func BodyPreview(body []byte, lines int) ([]string, bool) {
@@ -203,7 +179,7 @@ func BodyPreview(body []byte, lines int) ([]string, bool) {
 	}
 	out := make([]string, len(all))
 	for i, l := range all {
-		out[i] = inert(strings.TrimSuffix(l, "\r"), false)
+		out[i] = safetext.Line(strings.TrimSuffix(l, "\r"))
 	}
 	return out, more
 }

@@ -181,6 +181,7 @@ func hostOf(raw string) string {
 }
 
 func (r *spanRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now() // before classifying: the span starts when the request is handed over
 	surface := "xsuaa"
 	switch req.URL.Host {
 	case hostOf(r.s.CLIServerURL()):
@@ -193,7 +194,6 @@ func (r *spanRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		surface = "api"
 	}
 	key := guidRE.ReplaceAllString(sim.RequestKey(surface, req), "{guid}")
-	start := time.Now()
 	resp, err := r.rt.RoundTrip(req)
 	r.mu.Lock()
 	r.list = append(r.list, span{key: key, start: start, end: time.Now()})

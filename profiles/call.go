@@ -71,8 +71,8 @@ type profileTokens struct {
 func (t *profileTokens) token(ctx context.Context, fresh bool) (*oauth.Token, bool, error) {
 	if !fresh {
 		if c, ok := t.m.reusableToken(ctx, t.p); ok {
-			left := int64(c.Expires.Sub(t.m.now()) / time.Second)
-			return &oauth.Token{AccessToken: c.AccessToken, TokenType: "bearer", Scope: c.Scope, ExpiresIn: left}, true, nil
+			left := int64(time.Unix(c.Expires, 0).Sub(t.m.now()) / time.Second)
+			return &oauth.Token{AccessToken: c.AccessToken, TokenType: "bearer", ExpiresIn: left}, true, nil
 		}
 	}
 	issued := t.m.now()

@@ -45,7 +45,7 @@ func kept(t *testing.T, p profiles.Profile) string {
 		return ""
 	}
 	var c struct {
-		AccessToken string `json:"access_token"`
+		AccessToken string `json:"t"`
 	}
 	if err := json.Unmarshal([]byte(raw), &c); err != nil {
 		t.Fatal(err)
@@ -79,8 +79,14 @@ func TestCall_SecondCallIsOneRoundTrip(t *testing.T) {
 			t.Errorf("%s: requests %v (round trips %d, reused %v, status %d), want %v", c.name, got, res.RoundTrips, res.TokenReused, res.Response.Status, c.want)
 		}
 	}
-	if kept(t, p) == "" {
+	tok := kept(t, p)
+	if tok == "" {
 		t.Fatal("no token in the OS keychain")
+	}
+	// Windows Credential Manager holds 2560 bytes of UTF-16: the entry is
+	// the token and little else.
+	if raw, _ := keyring.Get(profiles.TokenService(p), p.KeychainAccount); len(raw)-len(tok) > 64 {
+		t.Errorf("the keychain entry adds %d bytes to the token", len(raw)-len(tok))
 	}
 }
 

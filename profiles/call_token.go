@@ -2,6 +2,8 @@ package profiles
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -78,14 +80,20 @@ func (m *Manager) credential(p Profile) Credential {
 // tokenLeeway: a token is not reused in its last minute.
 const tokenLeeway = time.Minute
 
-// cachedToken is what the keychain holds. ClientID and TokenURL bind it to
-// the key it was issued for: a rotated profile does not reuse it.
+// cachedToken is what the keychain holds, kept short: Windows Credential
+// Manager takes 2560 bytes (UTF-16), and a JWT is most of that. Key binds
+// it to the key it was issued for (a hash of clientid and tokenurl), so a
+// rotated profile does not reuse it.
 type cachedToken struct {
-	AccessToken string    `json:"access_token"`
-	Scope       string    `json:"scope,omitempty"`
-	Expires     time.Time `json:"expires"`
-	ClientID    string    `json:"clientid"`
-	TokenURL    string    `json:"tokenurl"`
+	AccessToken string `json:"t"`
+	Expires     int64  `json:"exp"` // Unix seconds
+	Key         string `json:"key"`
+}
+
+// tokenKey is what binds a kept token to its key.
+func tokenKey(p Profile) string {
+	sum := sha256.Sum256([]byte(p.ClientID + "\n" + p.TokenURL))
+	return hex.EncodeToString(sum[:8])
 }
 
 // String keeps the token out of %v.
@@ -119,10 +127,10 @@ func (m *Manager) reusableToken(ctx context.Context, p Profile) (*cachedToken, b
 		return nil, false
 	}
 	var c cachedToken
-	if json.Unmarshal([]byte(raw), &c) != nil || c.AccessToken == "" || c.ClientID != p.ClientID || c.TokenURL != p.TokenURL {
+	if json.Unmarshal([]byte(raw), &c) != nil || c.AccessToken == "" || c.Key != tokenKey(p) {
 		return nil, false
 	}
-	if !m.now().Add(tokenLeeway).Before(c.Expires) {
+	if !m.now().Add(tokenLeeway).Before(time.Unix(c.Expires, 0)) {
 		return nil, false
 	}
 	return &c, true
@@ -135,8 +143,8 @@ func (m *Manager) keepToken(ctx context.Context, p Profile, tok *oauth.Token, is
 	if !ok || tok.ExpiresIn <= 0 {
 		return
 	}
-	b, err := json.Marshal(cachedToken{AccessToken: tok.AccessToken, Scope: tok.Scope, ClientID: p.ClientID, TokenURL: p.TokenURL,
-		Expires: issued.Add(time.Duration(tok.ExpiresIn) * time.Second).UTC()})
+	b, err := json.Marshal(cachedToken{AccessToken: tok.AccessToken, Key: tokenKey(p),
+		Expires: issued.Add(time.Duration(tok.ExpiresIn) * time.Second).Unix()})
 	if err != nil {
 		return
 	}

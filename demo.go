@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cpikey/cpikey/adapters/keychain"
+	"github.com/cpikey/cpikey/btp/itrt"
 	"github.com/cpikey/cpikey/btp/sim"
 	"github.com/cpikey/cpikey/configdir"
 	"github.com/cpikey/cpikey/profiles"
@@ -81,7 +82,8 @@ func demoLogin(globalAccount string) profiles.Login {
 
 // rebaseDemoProfiles points the demo profiles at the running simulator.
 // The simulator listens on a new loopback port each run, so the token URL
-// and Cloud Foundry API a profile recorded belong to a run that is gone;
+// and Cloud Foundry API (and the tenant of the key's url) a profile
+// recorded belong to a run that is gone;
 // only their scheme and host change (the paths stay). Real profiles never
 // pass through here.
 func rebaseDemoProfiles(store *profiles.Store, s *sim.Server) error {
@@ -93,7 +95,12 @@ func rebaseDemoProfiles(store *profiles.Store, s *sim.Server) error {
 		np := p
 		np.TokenURL = rebaseLoopback(p.TokenURL, s.TokenBaseURL())
 		np.CFAPIURL = rebaseLoopback(p.CFAPIURL, s.CFAPIURL())
-		if np.TokenURL == p.TokenURL && np.CFAPIURL == p.CFAPIURL {
+		tenant := s.RuntimeURL() // the key's url: the tenant's host of its plan
+		if p.Plan == itrt.PlanAPI {
+			tenant = s.TenantAPIURL()
+		}
+		np.URL = rebaseLoopback(p.URL, tenant)
+		if np.TokenURL == p.TokenURL && np.CFAPIURL == p.CFAPIURL && np.URL == p.URL {
 			continue
 		}
 		if err := store.Save(np); err != nil {
@@ -136,17 +143,21 @@ func (f *factory) resetDemo(ctx context.Context) error {
 	}
 	accounts := demoKeychainAccounts(dirs)
 	removed := 0
+	// Each account may hold a client secret and the token cpikey call kept.
+	tokens := profiles.TokenService(profiles.Profile{KeychainService: demoKeychainService})
 	if kc := f.Keyring(); kc != nil {
 		for _, a := range accounts {
-			err := kc.Delete(ctx, demoKeychainService, a)
-			var unavailable *keychain.UnavailableError
-			switch {
-			case err == nil:
-				removed++
-			case errors.Is(err, keychain.ErrNotFound), errors.As(err, &unavailable):
-				// Never stored, or no keychain here: nothing to remove.
-			default:
-				return fmt.Errorf("--demo-reset: remove the demo secret %s from the OS keychain: %w", a, err)
+			for _, svc := range []string{demoKeychainService, tokens} {
+				err := kc.Delete(ctx, svc, a)
+				var unavailable *keychain.UnavailableError
+				switch {
+				case err == nil:
+					removed++
+				case errors.Is(err, keychain.ErrNotFound), errors.As(err, &unavailable):
+					// Never stored, or no keychain here: nothing to remove.
+				default:
+					return fmt.Errorf("--demo-reset: remove the demo secret %s from the OS keychain: %w", a, err)
+				}
 			}
 		}
 	}
@@ -155,8 +166,8 @@ func (f *factory) resetDemo(ctx context.Context) error {
 			return fmt.Errorf("--demo-reset: %w", err)
 		}
 	}
-	fmt.Fprintf(f.stderr, "✓ Demo reset: state, profiles and preferences removed (%s, %s), %d keychain entries of service %s removed.\n",
-		dirs.Config, dirs.Cache, removed, demoKeychainService)
+	fmt.Fprintf(f.stderr, "✓ Demo reset: state, profiles and preferences removed (%s, %s), %d keychain entries of services %s and %s removed.\n",
+		dirs.Config, dirs.Cache, removed, demoKeychainService, tokens)
 	return nil
 }
 

@@ -164,7 +164,8 @@ func (w *demoWorld) checkReal(t *testing.T, demoFiles ...string) {
 	}
 	if w.kc != nil {
 		for _, c := range w.kc.take() {
-			if !strings.Contains(c, " "+demoKeychainService+" ") {
+			// The secrets' service, and the one of the tokens cpikey call keeps.
+			if !strings.Contains(c, " "+demoKeychainService+" ") && !strings.Contains(c, " "+demoKeychainService+":token ") {
 				t.Errorf("a demo run wrote outside the demo keychain service: %s", c)
 			}
 		}
@@ -241,6 +242,16 @@ func TestDemo_IsolatedAndEveryCommandWorks(t *testing.T) {
 		}
 		w.checkReal(t, demoRunFiles...)
 	})
+	t.Run("call, after the simulator moved to new ports", func(t *testing.T) {
+		if out, _ := w.cpikey(t, 0, "call", "--demo", sim.FlowEcho, "-d", "hello"); out != "hello" {
+			t.Errorf("call --demo: %q", out)
+		}
+		_, errOut := w.cpikey(t, 1, "--demo", "call", sim.FlowOrders, "-d", "x")
+		if !strings.Contains(errOut, "(ESBMessaging.send)") {
+			t.Errorf("call --demo to the custom-role iFlow: %s", errOut)
+		}
+		w.checkReal(t, demoRunFiles...)
+	})
 	t.Run("export", func(t *testing.T) {
 		envFile := filepath.Join(t.TempDir(), ".env")
 		w.cpikey(t, 0, "--demo", "export", "--format", "env", "-o", envFile)
@@ -289,14 +300,21 @@ func TestDemo_ResetRemovesEverything(t *testing.T) {
 	if _, err := keyring.Get(demoKeychainService, old); err != nil {
 		t.Fatalf("no demo secret to reset: %v", err)
 	}
+	w.cpikey(t, 0, "--demo", "call", sim.FlowEcho) // keeps a token in the keychain too
+	if _, err := keyring.Get(demoKeychainService+":token", old); err != nil {
+		t.Fatalf("no kept demo token to reset: %v", err)
+	}
 	w.checkReal(t, demoRunFiles...)
 
 	_, errOut := w.cpikey(t, 0, "--demo", "--demo-reset", "--yes", "--instance", "NEW_INSTANCE")
-	if !strings.Contains(errOut, "Demo reset") || !strings.Contains(errOut, "1 keychain entries") {
+	if !strings.Contains(errOut, "Demo reset") || !strings.Contains(errOut, "2 keychain entries") {
 		t.Errorf("reset did not say what it removed:\n%s", errOut)
 	}
 	if _, err := keyring.Get(demoKeychainService, old); err == nil {
 		t.Error("--demo-reset left the old demo secret in the keychain")
+	}
+	if _, err := keyring.Get(demoKeychainService+":token", old); err == nil {
+		t.Error("--demo-reset left the old demo token in the keychain")
 	}
 	out, _ := w.cpikey(t, 0, "--demo", "list")
 	if out != sim.SubFreshSubdomain+"/NEW_INSTANCE/NEW_INSTANCE-key\n" {

@@ -59,31 +59,9 @@ func TestWizardInTmux(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
-	// enterUntil presses Enter (one field or screen at a time) until want shows.
-	enterUntil := func(want string, d time.Duration) string {
-		t.Helper()
-		deadline := time.Now().Add(d)
-		for {
-			s := screen()
-			if strings.Contains(s, want) {
-				return s
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("screen never showed %q; last screen:\n%s", want, s)
-			}
-			tm("send-keys", "-t", "cpikey", "Enter")
-			time.Sleep(400 * time.Millisecond)
-		}
-	}
-
 	waitFor("Log in to SAP BTP", 10*time.Second)
-	enterUntil("Choose the subaccount", 15*time.Second)
-	waitFor("CPI Dev", 10*time.Second)
-	enterUntil("What exists, what is missing", 10*time.Second)
-	enterUntil("Assign entitlements", 10*time.Second)
-	enterUntil("Where the instance goes", 20*time.Second)
-	enterUntil("Instance and key", 15*time.Second)
-	enterUntil("Review", 15*time.Second)
+	// Every default accepted: Enter on each screen (e2e's keystroke test
+	// counts them; here only the outcome matters).
 	// Enter on the review screen starts the work; an Enter more, once the
 	// reveal screen is up, would close it: stop pressing at "Creating".
 	enterUntilAny := func(wants []string, d time.Duration) {
@@ -103,7 +81,7 @@ func TestWizardInTmux(t *testing.T) {
 			time.Sleep(400 * time.Millisecond)
 		}
 	}
-	enterUntilAny([]string{"Creating", "Your OAuth client"}, 15*time.Second)
+	enterUntilAny([]string{"Creating", "Your OAuth client"}, 60*time.Second)
 	waitFor("Your OAuth client", 60*time.Second)
 	masked := waitFor("Token", 10*time.Second)
 

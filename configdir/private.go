@@ -60,15 +60,22 @@ func EnsurePrivate(dir string) error {
 	return nil
 }
 
-// WriteFile writes data as dir/name: into a new file created exclusively
-// next to it (mode 0600), then renamed over the old one, so a reader sees
-// the old or the new file, never half of one, and a symlink at dir/name is
-// replaced, never written through. dir is made private first.
-func WriteFile(dir, name string, data []byte) (err error) {
+// WriteFile writes data as dir/name (see ReplaceFile) after making dir
+// private.
+func WriteFile(dir, name string, data []byte) error {
 	if err := EnsurePrivate(dir); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, "."+name+".*.tmp") // O_CREATE|O_EXCL
+	return ReplaceFile(filepath.Join(dir, name), data)
+}
+
+// ReplaceFile writes data to a new 0600 file created exclusively next to
+// path and renames it over path, so readers see the old or the new file,
+// never half of one, and a symlink at path is replaced, not followed. It
+// does not check the directory (exports go where the user says).
+func ReplaceFile(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp") // O_CREATE|O_EXCL
 	if err != nil {
 		return err
 	}
@@ -93,7 +100,7 @@ func WriteFile(dir, name string, data []byte) (err error) {
 	if err = f.Close(); err != nil {
 		return err
 	}
-	if err = os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+	if err = os.Rename(tmp, path); err != nil {
 		return err
 	}
 	syncDir(dir)

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cpikey/cpikey/adapters/keychain"
+	"github.com/cpikey/cpikey/configdir"
 )
 
 // Export formats.
@@ -121,7 +122,7 @@ func (e Exporter) WriteFile(path string, p Profile, format, secret string, force
 		return err
 	}
 	if force {
-		if err := writeAtomic(path, buf.Bytes()); err != nil {
+		if err := configdir.ReplaceFile(path, buf.Bytes()); err != nil {
 			return fmt.Errorf("export: %w", err)
 		}
 		return nil

@@ -111,7 +111,7 @@ func (f *Flow) Actions(ctx context.Context, t Target) ([]string, error) {
 		out = append(out, fmt.Sprintf("Recreate failed instance %s (it-rt/%s) %s", t.Instance, t.Plan, where))
 	case ex.InstanceExists:
 		out = append(out, fmt.Sprintf("Reuse instance %s (it-rt/%s, %s) %s", t.Instance, ex.InstancePlan, ex.InstanceState, where))
-		if d := rolesDrift(t.Instance, t.Roles, ex.InstanceRoles); ex.RolesKnown && d != nil {
+		if d := RolesDrift(t.Instance, t.Roles, ex.InstanceRoles); ex.RolesKnown && d != nil {
 			switch {
 			case t.UpdateRoles:
 				out = append(out, fmt.Sprintf("Update its roles from %s to %s with parameters %s (%s)",

@@ -79,8 +79,8 @@ func RolesFromScopes(scopes []string) []string {
 	return slices.Compact(out)
 }
 
-// rolesDrift compares requested and present roles; nil when they agree.
-func rolesDrift(instance string, want, have []string) *RolesDriftError {
+// RolesDrift compares requested and present roles; nil when they agree.
+func RolesDrift(instance string, want, have []string) *RolesDriftError {
 	w, h := slices.Clone(want), slices.Clone(have)
 	slices.Sort(w)
 	slices.Sort(h)
@@ -182,7 +182,7 @@ func boolOrder(a, b bool) int {
 // checkRoles decides what a reused instance's roles mean for the run: nil
 // when they match (or cannot be known yet), t's policy otherwise.
 func (f *Flow) checkRoles(t Target, have []string) (update bool, err error) {
-	d := rolesDrift(t.Instance, t.Roles, have)
+	d := RolesDrift(t.Instance, t.Roles, have)
 	switch {
 	case d == nil:
 		return false, nil

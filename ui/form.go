@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -439,25 +438,7 @@ func (m *formModel) rolesDrift() *steps.RolesDriftError {
 	if ex == nil || !ex.InstanceExists || !ex.RolesKnown {
 		return nil
 	}
-	want := slices.Clone(m.roles())
-	slices.Sort(want)
-	have := slices.Clone(ex.InstanceRoles)
-	slices.Sort(have)
-	if slices.Equal(slices.Compact(want), slices.Compact(have)) {
-		return nil
-	}
-	d := &steps.RolesDriftError{Instance: m.instance.value(), Want: want, Have: have}
-	for _, r := range want {
-		if !slices.Contains(have, r) {
-			d.Missing = append(d.Missing, r)
-		}
-	}
-	for _, r := range have {
-		if !slices.Contains(want, r) {
-			d.Extra = append(d.Extra, r)
-		}
-	}
-	return d
+	return steps.RolesDrift(m.instance.value(), m.roles(), ex.InstanceRoles)
 }
 
 // problems validates every field; the map is field -> reason.

@@ -86,14 +86,15 @@ func newProfileCmds(f *factory) []*cobra.Command {
 			},
 		},
 		{
-			name: "export", summary: "write a profile as a Postman environment, .env file, curl script, Terraform configuration or docker env file",
+			name: "export", summary: "write a profile as a Postman environment or collection, .env file, curl script, Terraform configuration or docker env file",
 			usage: "export [PROFILE] --format " + strings.Join(profiles.Formats, "|") + " [-o FILE] [--force]", maxArgs: 1,
 			examples: `  cpikey export --format env -o .env
   cpikey export --format postman -o cpi.postman_environment.json
+  cpikey export --format postman-collection -o cpi.postman_collection.json
   cpikey export --format curl -o get-token.sh && sh get-token.sh
   cpikey export --format terraform > cpi.tf
   cpikey export --format docker-env -o cpi.docker.env && docker run --env-file cpi.docker.env IMAGE`,
-			notes: "postman, env and docker-env contain the client secret (read from the OS keychain); curl reads it from the\nkeychain when run, terraform has none. env is for sh and docker compose, docker-env for docker run --env-file.\nFiles are written with mode 0600 and never overwritten without --force.",
+			notes: "postman, env and docker-env contain the client secret (read from the OS keychain); curl reads it from the\nkeychain when run, terraform has none. env is for sh and docker compose, docker-env for docker run --env-file.\npostman-collection has one request and gets its own token with the postman environment's variables: import\nboth files into Postman, or run them with newman run COLLECTION -e ENVIRONMENT; it holds no secret.\nFiles are written with mode 0600 and never overwritten without --force.",
 			flags: func(c *cobra.Command) {
 				c.Flags().StringVar(&format, "format", "", "export `FORMAT`: "+strings.Join(profiles.Formats, "|"))
 				c.Flags().StringVarP(&output, "output", "o", "", "write to `FILE` (mode 0600) instead of stdout")

@@ -19,15 +19,16 @@ import (
 
 // Export formats.
 const (
-	FormatPostman   = "postman"    // Postman environment JSON; embeds the secret if given
-	FormatEnv       = "env"        // .env (shell-sourceable); embeds the secret if given
-	FormatCurl      = "curl"       // POSIX sh + curl snippet; never embeds the secret
-	FormatTerraform = "terraform"  // Terraform configuration; never contains a secret
-	FormatDockerEnv = "docker-env" // docker run --env-file (unquoted); embeds the secret if given
+	FormatPostman           = "postman"            // Postman environment JSON; embeds the secret if given
+	FormatPostmanCollection = "postman-collection" // Postman collection that fetches its own token; never contains a secret
+	FormatEnv               = "env"                // .env (shell-sourceable); embeds the secret if given
+	FormatCurl              = "curl"               // POSIX sh + curl snippet; never embeds the secret
+	FormatTerraform         = "terraform"          // Terraform configuration; never contains a secret
+	FormatDockerEnv         = "docker-env"         // docker run --env-file (unquoted); embeds the secret if given
 )
 
 // Formats lists the export formats in help order.
-var Formats = []string{FormatPostman, FormatEnv, FormatCurl, FormatTerraform, FormatDockerEnv}
+var Formats = []string{FormatPostman, FormatPostmanCollection, FormatEnv, FormatCurl, FormatTerraform, FormatDockerEnv}
 
 // EmbedsSecret says whether a format writes the secret passed to Export.
 // The caller should read the secret from the keychain only for these.
@@ -61,8 +62,10 @@ func Export(p Profile, format, secret string, w io.Writer) error {
 
 // Export writes p in format to w. secret is used only by the postman, env
 // and docker-env formats (an export the user explicitly asked for is the one place a
-// secret leaves the keychain); "" leaves it out. curl and terraform ignore
-// secret: the snippet reads it at run time, Terraform creates its own key.
+// secret leaves the keychain); "" leaves it out. curl, terraform and
+// postman-collection ignore secret: the snippet reads it at run time,
+// Terraform creates its own key, the collection reads it from the
+// Postman environment.
 // Nothing is written when p or format is invalid.
 func (e Exporter) Export(p Profile, format, secret string, w io.Writer) error {
 	f, err := normalize(format)
@@ -79,6 +82,8 @@ func (e Exporter) Export(p Profile, format, secret string, w io.Writer) error {
 	switch f {
 	case FormatPostman:
 		err = writePostman(&buf, p, secret)
+	case FormatPostmanCollection:
+		err = writePostmanCollection(&buf, p)
 	case FormatEnv:
 		writeEnv(&buf, p, secret)
 	case FormatDockerEnv:
@@ -192,8 +197,8 @@ type postmanVar struct {
 	Enabled bool   `json:"enabled"`
 }
 
-// Postman variable names: use them in the request's OAuth 2.0 settings
-// (grant type Client Credentials).
+// Postman environment variables: the collection (postman-collection) and
+// Postman's OAuth 2.0 helper (grant type Client Credentials) use them.
 const (
 	PostmanClientID     = "clientId"
 	PostmanClientSecret = "clientSecret"

@@ -30,6 +30,8 @@ func TestExport_Golden(t *testing.T) {
 	}{
 		{"postman_secret", fixture(), FormatPostman, "linux", canary},
 		{"postman_nosecret", fixture(), FormatPostman, "linux", ""},
+		{"postman_collection_flow", fixture(), FormatPostmanCollection, "linux", canary},
+		{"postman_collection_api", apiOther(), FormatPostmanCollection, "linux", canary},
 		{"env_secret", fixture(), FormatEnv, "linux", canary},
 		{"env_nosecret", fixture(), FormatEnv, "linux", ""},
 		{"docker_env_secret", fixture(), FormatDockerEnv, "linux", canary},
@@ -238,7 +240,7 @@ func TestWriteFile_NothingCreatedOnError(t *testing.T) {
 }
 
 func TestEmbedsSecret(t *testing.T) {
-	want := map[string]bool{FormatPostman: true, FormatEnv: true, FormatDockerEnv: true, FormatCurl: false, FormatTerraform: false, "nope": false}
+	want := map[string]bool{FormatPostman: true, FormatPostmanCollection: false, FormatEnv: true, FormatDockerEnv: true, FormatCurl: false, FormatTerraform: false, "nope": false}
 	for f, w := range want {
 		if EmbedsSecret(f) != w {
 			t.Errorf("EmbedsSecret(%q) = %v", f, !w)

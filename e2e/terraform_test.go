@@ -111,11 +111,14 @@ func terraform(t *testing.T, w *world, tf, dir string, env []string, args ...str
 
 // safe returns out for a failure message unless it holds a secret, which
 // the scan then reports instead.
-func safe(t *testing.T, w *world, out []byte) []byte {
+func safe(t *testing.T, w *world, out []byte) []byte { return safeOutput(t, w, "terraform", out) }
+
+// safeOutput is safe for the output of any tool.
+func safeOutput(t *testing.T, w *world, tool string, out []byte) []byte {
 	rec := &recordingTB{TB: t}
-	scanForSecrets(rec, "terraform output", out, w.secrets())
+	scanForSecrets(rec, tool+" output", out, w.secrets())
 	if len(rec.errs) > 0 {
-		t.Errorf("terraform printed a secret: %v", rec.errs)
+		t.Errorf("%s printed a secret: %v", tool, rec.errs)
 		return []byte("(not shown: it holds a secret)")
 	}
 	return out

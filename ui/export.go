@@ -24,21 +24,28 @@ type exportChooser struct {
 type exportedMsg struct {
 	id           uint64
 	path, format string
-	secret       bool // the file holds the client secret
+	secret       bool   // the file holds the client secret
+	also         string // the companion file written after it, if any
 	err          error
+	alsoErr      error // writing the companion failed
 }
 
 // exportFormat describes one entry of the chooser.
 type exportFormat struct {
 	format, title string
 	file          func(key string) string
+	// also is written right after file: for Postman the collection that
+	// sends, beside the environment that holds the secret.
+	also *exportFormat
 }
 
+var postmanCollection = exportFormat{profiles.FormatPostmanCollection, "Postman collection", func(k string) string { return k + ".postman_collection.json" }, nil}
+
 var exportFormats = []exportFormat{
-	{profiles.FormatPostman, "Postman environment", func(k string) string { return k + ".postman_environment.json" }},
-	{profiles.FormatEnv, ".env file", func(k string) string { return k + ".env" }},
-	{profiles.FormatCurl, "curl script", func(k string) string { return k + "-token.sh" }},
-	{profiles.FormatTerraform, "Terraform configuration", func(k string) string { return k + ".tf" }},
+	{profiles.FormatPostman, "Postman environment", func(k string) string { return k + ".postman_environment.json" }, &postmanCollection},
+	{profiles.FormatEnv, ".env file", func(k string) string { return k + ".env" }, nil},
+	{profiles.FormatCurl, "curl script", func(k string) string { return k + "-token.sh" }, nil},
+	{profiles.FormatTerraform, "Terraform configuration", func(k string) string { return k + ".tf" }, nil},
 }
 
 // exportProfile is the profile to export: the one kept, or one built from
@@ -92,8 +99,14 @@ func (m *revealModel) writeExport(f exportFormat) tea.Cmd {
 	}
 	m.status = ""
 	return func() tea.Msg {
-		err := profiles.Exporter{GOOS: goos}.WriteFile(path, p, f.format, secret, false)
-		return exportedMsg{id: id, path: path, format: f.format, secret: secret != "", err: err}
+		e := profiles.Exporter{GOOS: goos}
+		msg := exportedMsg{id: id, path: path, format: f.format, secret: secret != ""}
+		if msg.err = e.WriteFile(path, p, f.format, secret, false); msg.err != nil || f.also == nil {
+			return msg
+		}
+		msg.also = filepath.Join(filepath.Dir(path), f.also.file(p.Key.Name))
+		msg.alsoErr = e.WriteFile(msg.also, p, f.also.format, "", false)
+		return msg
 	}
 }
 
@@ -114,6 +127,23 @@ func (m *revealModel) exported(msg exportedMsg) {
 	default:
 		m.status = st.ok("Wrote " + name + " (" + m.secretNote(msg.format) + ").")
 	}
+	if msg.err != nil || msg.also == "" {
+		return
+	}
+	// Postman: the environment and the collection that sends with it.
+	also := filepath.Base(msg.also)
+	held := "it holds the client secret"
+	if !msg.secret {
+		held = "its clientSecret is empty: fill it in"
+	}
+	switch {
+	case errors.Is(msg.alsoErr, fs.ErrExist):
+		m.status = st.warn("Wrote the environment (" + held + "); not overwritten, it exists: " + also)
+	case msg.alsoErr != nil:
+		m.status = st.fail(fmt.Sprintf("Wrote the environment (%s); the collection failed: %v", held, msg.alsoErr))
+	default:
+		m.status = st.ok("Import both into Postman (the environment: " + held + ", mode 0600, out of git): " + name + ", " + also)
+	}
 }
 
 func (m *revealModel) exportView() string {
@@ -127,7 +157,13 @@ func (m *revealModel) exportView() string {
 	for i, f := range exportFormats {
 		k := m.e.keys.ExportFormat[i].Help().Key
 		b.WriteString(wrap(fmt.Sprintf("[%s] %s: %s", k, f.title, f.file(m.result.Key.Name)), m.w, 4) + "\n")
+		if f.also != nil {
+			b.WriteString(wrap(fmt.Sprintf("    and collection: %s", f.also.file(m.result.Key.Name)), m.w, 4) + "\n")
+		}
 		note := m.secretNote(f.format)
+		if f.also != nil {
+			note += " (the collection has none)"
+		}
 		if profiles.EmbedsSecret(f.format) {
 			note = st.warn(note)
 		} else {
@@ -135,6 +171,6 @@ func (m *revealModel) exportView() string {
 		}
 		b.WriteString(indent(note, 4) + "\n")
 	}
-	b.WriteString("\n" + wrap(st.Subtle.Render("Esc goes back. Later: cpikey export --format postman|env|curl|terraform"), m.w, 0))
+	b.WriteString("\n" + wrap(st.Subtle.Render("Esc goes back. Later: cpikey export --format with postman, postman-collection, env, curl or terraform."), m.w, 0))
 	return b.String()
 }

@@ -281,11 +281,14 @@ func TestReveal_ExportWritesFilesAndNeverOverwrites(t *testing.T) {
 	for _, tc := range []struct {
 		key, file  string
 		withSecret bool
+		status     string // what the status line says
+		also       string // a second file, without the secret
 	}{
-		{"p", "CPI_SAMPLE_INSTANCE-key.postman_environment.json", true},
-		{"e", "CPI_SAMPLE_INSTANCE-key.env", true},
-		{"c", "CPI_SAMPLE_INSTANCE-key-token.sh", false},
-		{"t", "CPI_SAMPLE_INSTANCE-key.tf", false},
+		{"p", "CPI_SAMPLE_INSTANCE-key.postman_environment.json", true,
+			"Import both into Postman (the environment: it holds the client secret", "CPI_SAMPLE_INSTANCE-key.postman_collection.json"},
+		{"e", "CPI_SAMPLE_INSTANCE-key.env", true, "Wrote the client secret into", ""},
+		{"c", "CPI_SAMPLE_INSTANCE-key-token.sh", false, "Wrote CPI_SAMPLE_INSTANCE-key-token.sh (no secret", ""},
+		{"t", "CPI_SAMPLE_INSTANCE-key.tf", false, "Wrote CPI_SAMPLE_INSTANCE-key.tf (no secret", ""},
 	} {
 		t.Run(tc.key, func(t *testing.T) {
 			m := newTestModel(t, func(o *Options) { o.ExportDir = dir })
@@ -317,11 +320,17 @@ func TestReveal_ExportWritesFilesAndNeverOverwrites(t *testing.T) {
 			if strings.Contains(string(b), testSecret) != tc.withSecret {
 				t.Errorf("file contains the secret: %v, want %v", !tc.withSecret, tc.withSecret)
 			}
-			if !strings.Contains(m.View(), "Wrote") || strings.Contains(m.View(), testSecret) {
-				t.Fatalf("status after export:\n%s", m.View())
+			if !strings.Contains(rvl(m).status, tc.status) || strings.Contains(m.View(), testSecret) {
+				t.Fatalf("status after export, want %q:\n%s", tc.status, m.View())
 			}
-			if tc.withSecret != strings.Contains(m.View(), "Wrote the client secret into") {
-				t.Errorf("the status line does not say whether the file holds the secret:\n%s", m.View())
+			if tc.also != "" {
+				b, err := os.ReadFile(filepath.Join(dir, tc.also))
+				if err != nil || strings.Contains(string(b), testSecret) || !strings.Contains(string(b), "pm.sendRequest") {
+					t.Fatalf("%s: %v, or it holds the secret, or it fetches no token", tc.also, err)
+				}
+				if st, _ := os.Stat(filepath.Join(dir, tc.also)); st.Mode().Perm() != 0o600 {
+					t.Errorf("%s: mode %v", tc.also, st.Mode().Perm())
+				}
 			}
 			// Again: refused, the file stays as it is.
 			os.WriteFile(path, []byte("mine"), 0o600) //nolint:errcheck
@@ -329,6 +338,21 @@ func TestReveal_ExportWritesFilesAndNeverOverwrites(t *testing.T) {
 			send(m, send(m, runes(tc.key))())
 			if b, _ := os.ReadFile(path); string(b) != "mine" || !strings.Contains(m.View(), "Not overwritten, it exists") {
 				t.Fatalf("overwrote %s or did not say so:\n%s", path, m.View())
+			}
+			if tc.also == "" {
+				return
+			}
+			// Only the second file exists: the first is written, the
+			// second kept, and the status line says both.
+			os.Remove(path)
+			os.WriteFile(filepath.Join(dir, tc.also), []byte("mine"), 0o600) //nolint:errcheck
+			send(m, runes("e"))
+			send(m, send(m, runes(tc.key))())
+			if b, _ := os.ReadFile(filepath.Join(dir, tc.also)); string(b) != "mine" {
+				t.Fatalf("overwrote %s", tc.also)
+			}
+			if _, err := os.Stat(path); err != nil || !strings.Contains(rvl(m).status, "Wrote the environment (it holds the client secret); not overwritten, it exists: "+tc.also) {
+				t.Fatalf("with only %s there: %v\n%s", tc.also, err, rvl(m).status)
 			}
 		})
 	}

@@ -42,7 +42,7 @@ type exportFormat struct {
 var postmanCollection = exportFormat{profiles.FormatPostmanCollection, "Postman collection", func(k string) string { return k + ".postman_collection.json" }, nil}
 
 var exportFormats = []exportFormat{
-	{profiles.FormatPostman, "Postman environment", func(k string) string { return k + ".postman_environment.json" }, &postmanCollection},
+	{profiles.FormatPostman, "Postman environment + collection", func(k string) string { return k + ".postman_environment.json" }, &postmanCollection},
 	{profiles.FormatEnv, ".env file", func(k string) string { return k + ".env" }, nil},
 	{profiles.FormatCurl, "curl script", func(k string) string { return k + "-token.sh" }, nil},
 	{profiles.FormatTerraform, "Terraform configuration", func(k string) string { return k + ".tf" }, nil},
@@ -157,12 +157,9 @@ func (m *revealModel) exportView() string {
 	for i, f := range exportFormats {
 		k := m.e.keys.ExportFormat[i].Help().Key
 		b.WriteString(wrap(fmt.Sprintf("[%s] %s: %s", k, f.title, f.file(m.result.Key.Name)), m.w, 4) + "\n")
-		if f.also != nil {
-			b.WriteString(wrap(fmt.Sprintf("    and collection: %s", f.also.file(m.result.Key.Name)), m.w, 4) + "\n")
-		}
 		note := m.secretNote(f.format)
 		if f.also != nil {
-			note += " (the collection has none)"
+			note += " (not the collection)"
 		}
 		if profiles.EmbedsSecret(f.format) {
 			note = st.warn(note)
@@ -171,6 +168,6 @@ func (m *revealModel) exportView() string {
 		}
 		b.WriteString(indent(note, 4) + "\n")
 	}
-	b.WriteString("\n" + wrap(st.Subtle.Render("Esc goes back. Later: cpikey export --format with postman, postman-collection, env, curl or terraform."), m.w, 0))
+	b.WriteString("\n" + wrap(st.Subtle.Render("Esc goes back. Later: cpikey export --format FORMAT (see its --help)."), m.w, 0))
 	return b.String()
 }

@@ -35,9 +35,9 @@ func (s *Server) cfHandler() http.Handler {
 		}
 		if f := s.takeFault(key, FaultCF429, FaultHTTPStatus); f != nil {
 			if isUAA {
-				writeUAAFault(w, f)
+				s.writeUAAFault(w, f)
 			} else {
-				writeCCFault(w, f)
+				s.writeCCFault(w, f)
 			}
 			return
 		}
@@ -45,7 +45,7 @@ func (s *Server) cfHandler() http.Handler {
 		switch {
 		case r.URL.Path == "/" || r.URL.Path == "":
 			if r.Method != http.MethodGet {
-				writeCCError(w, http.StatusNotFound, 10000, "CF-NotFound", "Unknown request")
+				s.writeCCError(w, http.StatusNotFound, 10000, "CF-NotFound", "Unknown request")
 				return
 			}
 			// The global root comes from another Rails app than /v3: no
@@ -57,7 +57,7 @@ func (s *Server) cfHandler() http.Handler {
 			s.serveCC(w, r, key, base)
 		default:
 			// /v2/info and everything else: v2 is not simulated.
-			writeCCError(w, http.StatusNotFound, 10000, "CF-NotFound", "Unknown request")
+			s.writeCCError(w, http.StatusNotFound, 10000, "CF-NotFound", "Unknown request")
 		}
 	})
 }
@@ -110,7 +110,7 @@ func (s *Server) serveCC(w http.ResponseWriter, r *http.Request, key, base strin
 	}
 	authz := r.Header.Get("Authorization")
 	if authz == "" {
-		writeCCError(w, http.StatusUnauthorized, 10002, "CF-NotAuthenticated", "Authentication error")
+		s.writeCCError(w, http.StatusUnauthorized, 10002, "CF-NotAuthenticated", "Authentication error")
 		return
 	}
 	s.mu.Lock()
@@ -127,7 +127,7 @@ func (s *Server) serveCC(w http.ResponseWriter, r *http.Request, key, base strin
 		}
 	}
 	if u == nil {
-		writeCCError(w, http.StatusUnauthorized, 1000, "CF-InvalidAuthToken", "Invalid Auth Token")
+		s.writeCCError(w, http.StatusUnauthorized, 1000, "CF-InvalidAuthToken", "Invalid Auth Token")
 		return
 	}
 	c := &ccReq{s: s, w: w, r: r, u: u, base: base, key: key, now: now}
@@ -265,15 +265,15 @@ func ccErrorBody(code int, title, detail string) map[string]any {
 	return map[string]any{"errors": []map[string]any{{"detail": detail, "title": title, "code": code}}}
 }
 
-func writeCCError(w http.ResponseWriter, status, code int, title, detail string) {
-	writeJSON(w, status, ccErrorBody(code, title, detail))
+func (s *Server) writeCCError(w http.ResponseWriter, status, code int, title, detail string) {
+	writeJSON(w, status, ccErrorBody(code, title, s.say(detail)))
 }
 
 // writeCCFault answers a scripted CC fault.
-func writeCCFault(w http.ResponseWriter, f *Fault) {
+func (s *Server) writeCCFault(w http.ResponseWriter, f *Fault) {
 	if f.Kind == FaultCF429 {
 		// The real quirk: JSON body, text/plain content type (§10).
-		b, _ := json.Marshal(ccErrorBody(10013, "CF-RateLimitExceeded", "Rate Limit Exceeded"))
+		b, _ := json.Marshal(ccErrorBody(10013, "CF-RateLimitExceeded", s.say("Rate Limit Exceeded")))
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Retry-After", retryAfterSeconds(f.RetryAfter))
 		w.WriteHeader(http.StatusTooManyRequests)
@@ -307,7 +307,7 @@ func writeCCFault(w http.ResponseWriter, f *Fault) {
 	if f.RetryAfter > 0 {
 		w.Header().Set("Retry-After", retryAfterSeconds(f.RetryAfter))
 	}
-	writeCCError(w, status, code, title, detail)
+	s.writeCCError(w, status, code, title, detail)
 }
 
 // retryAfterSeconds renders d as whole seconds, rounding up; 0 means 1.
@@ -319,7 +319,7 @@ func retryAfterSeconds(d time.Duration) string {
 }
 
 func (c *ccReq) fail(status, code int, title, detail string) {
-	writeCCError(c.w, status, code, title, detail)
+	c.s.writeCCError(c.w, status, code, title, detail)
 }
 
 func (c *ccReq) notFound(detail string) {

@@ -340,7 +340,7 @@ func (c *ccReq) createInstance() {
 		// The broker rejects the provision request itself: the job fails
 		// without ever polling (§6.4).
 		inst.Op.ReadyAt = c.now.Add(T / 4)
-		inst.Op.Fail = "Service broker error: " + brokerMsg
+		inst.Op.Fail = "Service broker error: " + s.say(brokerMsg)
 		job.PollingAt = time.Time{}
 		job.DoneAt = inst.Op.ReadyAt
 		job.Error = "provision could not be completed: " + inst.Op.Fail
@@ -349,8 +349,8 @@ func (c *ccReq) createInstance() {
 		if msg == "" {
 			msg = "Service broker failed to provision the instance (simulated failure)"
 		}
-		inst.Op.Fail = msg
-		job.Error = "create managed could not be completed: " + msg
+		inst.Op.Fail = s.say(msg)
+		job.Error = "create managed could not be completed: " + inst.Op.Fail
 	}
 	w.Instances = append(w.Instances, inst)
 	w.Jobs = append(w.Jobs, job)
@@ -398,8 +398,8 @@ func (c *ccReq) deleteInstance(g string) {
 		if msg == "" {
 			msg = "Service broker failed to deprovision the instance (simulated failure)"
 		}
-		inst.Op.Fail = msg
-		job.Error = "delete could not be completed: " + msg
+		inst.Op.Fail = s.say(msg)
+		job.Error = "delete could not be completed: " + inst.Op.Fail
 	}
 	s.world.Jobs = append(s.world.Jobs, job)
 	s.saveLocked()
@@ -466,12 +466,13 @@ func (c *ccReq) updateInstance(g string) {
 	T := s.cfg.ProvisionTime / 2
 	fail := ""
 	if m := brokerValidateInstance(inst.Plan, params); m != "" {
-		fail = "Service broker error: " + m
+		fail = "Service broker error: " + s.say(m)
 	} else if f := s.takeFaultLocked(c.key, FaultJobFailure); f != nil {
 		fail = f.Message
 		if fail == "" {
 			fail = "Service broker failed to update the instance (simulated failure)"
 		}
+		fail = s.say(fail)
 	}
 	inst.startUpdate(params, c.now, T, fail)
 	job := &Job{GUID: s.nextID(), Operation: "service_instance.update", Resource: inst.GUID, Created: c.now,

@@ -216,15 +216,15 @@ func (c *ccReq) createKey() {
 		}
 	}
 	if brokerMsg != "" {
-		k.Op.Fail = "Service broker error: " + brokerMsg
+		k.Op.Fail = "Service broker error: " + s.say(brokerMsg)
 		job.Error = "bind could not be completed: " + k.Op.Fail
 	} else if f := s.takeFaultLocked(c.key, FaultJobFailure); f != nil {
 		msg := f.Message
 		if msg == "" {
 			msg = "Service broker failed to create the key (simulated failure)"
 		}
-		k.Op.Fail = msg
-		job.Error = "create could not be completed: " + msg
+		k.Op.Fail = s.say(msg)
+		job.Error = "create could not be completed: " + k.Op.Fail
 	}
 	w.Keys = append(w.Keys, k)
 	w.Jobs = append(w.Jobs, job)
@@ -260,8 +260,8 @@ func (c *ccReq) deleteKey(g string) {
 		if msg == "" {
 			msg = "Service broker failed to delete the key (simulated failure)"
 		}
-		k.Op.Fail = msg
-		job.Error = "delete could not be completed: " + msg
+		k.Op.Fail = s.say(msg)
+		job.Error = "delete could not be completed: " + k.Op.Fail
 	}
 	s.world.Jobs = append(s.world.Jobs, job)
 	s.saveLocked()

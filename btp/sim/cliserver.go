@@ -101,11 +101,11 @@ func (s *Server) cliServe(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.sessions = map[string]*session{}
 		s.mu.Unlock()
-		cliWrite(w, cliResult{status: http.StatusUnauthorized})
+		s.cliWrite(w, cliResult{status: http.StatusUnauthorized})
 		return
 	}
 	if f := s.takeFault(key, FaultHTTPStatus); f != nil {
-		cliWrite(w, cliFaultStatus(f, r.URL.Path))
+		s.cliWrite(w, cliFaultStatus(f, r.URL.Path))
 		return
 	}
 
@@ -115,29 +115,29 @@ func (s *Server) cliServe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if m := cliVersionRE.FindStringSubmatch(parts[1]); m == nil {
-		cliWrite(w, cliResult{status: http.StatusPreconditionFailed, serverMsg: "Unsupported client protocol version."})
+		s.cliWrite(w, cliResult{status: http.StatusPreconditionFailed, serverMsg: "Unsupported client protocol version."})
 		return
 	} else if minor, _ := strconv.Atoi(m[1]); minor < cliMinMinor {
-		cliWrite(w, cliResult{status: http.StatusPreconditionFailed, serverMsg: "The client version is outdated. Update the client."})
+		s.cliWrite(w, cliResult{status: http.StatusPreconditionFailed, serverMsg: "The client version is outdated. Update the client."})
 		return
 	}
 
 	switch {
 	case parts[0] == "login" && len(parts) == 2 && r.Method == http.MethodPost:
-		cliWrite(w, s.cliLogin(r))
+		s.cliWrite(w, s.cliLogin(r))
 	case parts[0] == "login" && len(parts) >= 3 && parts[2] == "browser":
 		s.cliBrowser(w, r, parts[3:])
 	case parts[0] == "logout" && len(parts) == 2 && r.Method == http.MethodPost:
 		s.mu.Lock()
 		delete(s.sessions, r.Header.Get("X-Cpcli-Sessionid"))
 		s.mu.Unlock()
-		cliWrite(w, cliResult{})
+		s.cliWrite(w, cliResult{})
 	case parts[0] == "command" && len(parts) == 4:
 		if r.Method != http.MethodPost {
 			w.WriteHeader(http.StatusMethodNotAllowed)
 			return
 		}
-		cliWrite(w, s.cliCommand(r, key, parts[2]+"/"+parts[3]+"?"+r.URL.RawQuery))
+		s.cliWrite(w, s.cliCommand(r, key, parts[2]+"/"+parts[3]+"?"+r.URL.RawQuery))
 	default:
 		http.NotFound(w, r)
 	}
@@ -167,7 +167,7 @@ func cliFaultStatus(f *Fault, path string) cliResult {
 }
 
 // cliWrite writes res with the headers of §1.3.
-func cliWrite(w http.ResponseWriter, res cliResult) {
+func (s *Server) cliWrite(w http.ResponseWriter, res cliResult) {
 	h := w.Header()
 	n := 0
 	for _, b := range res.body {
@@ -181,7 +181,7 @@ func cliWrite(w http.ResponseWriter, res cliResult) {
 		h.Set("X-Cpcli-Sessionid", res.sessionID)
 	}
 	if res.serverMsg != "" {
-		h.Set("X-Cpcli-Server-Message", res.serverMsg)
+		h.Set("X-Cpcli-Server-Message", s.sayHeader(res.serverMsg))
 	}
 	if res.retryAfter > 0 {
 		h.Set("Retry-After", strconv.Itoa(int((res.retryAfter+time.Second-1)/time.Second)))
@@ -189,7 +189,7 @@ func cliWrite(w http.ResponseWriter, res cliResult) {
 	if status == http.StatusOK && res.backend != 0 {
 		h.Set("X-Cpcli-Backend-Status", strconv.Itoa(res.backend))
 		if res.backendMsg != "" {
-			h.Set("X-Cpcli-Backend-Message", res.backendMsg)
+			h.Set("X-Cpcli-Backend-Message", s.sayHeader(res.backendMsg))
 		}
 		if n > 0 {
 			h.Set("X-Cpcli-Backend-Mediatype", res.mediaType)
@@ -330,7 +330,7 @@ func (s *Server) cliBrowser(w http.ResponseWriter, r *http.Request, rest []strin
 		if !s.cfg.SSOManual {
 			time.AfterFunc(s.cfg.SSODelay, func() { s.cliCompleteSSO(id) })
 		}
-		cliWrite(w, cliBody(0, cliMediaCIS, map[string]any{"loginId": id, "subdomainRequired": false}))
+		s.cliWrite(w, cliBody(0, cliMediaCIS, map[string]any{"loginId": id, "subdomainRequired": false}))
 	case r.Method == http.MethodGet && (len(rest) == 1 || (len(rest) == 3 && rest[1] == "idp")):
 		if !s.cliCompleteSSO(rest[0]) {
 			http.Error(w, "This login link is unknown or has expired. Start the login again in the terminal.", http.StatusNotFound)
@@ -367,14 +367,14 @@ func (s *Server) cliWaitSSO(w http.ResponseWriter, r *http.Request, id string) {
 		Subdomain string `json:"subdomain"`
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<16)).Decode(&in); err != nil {
-		cliWrite(w, cliHTTP(http.StatusBadRequest, ""))
+		s.cliWrite(w, cliHTTP(http.StatusBadRequest, ""))
 		return
 	}
 	s.mu.Lock()
 	l := s.sso[id]
 	s.mu.Unlock()
 	if l == nil {
-		cliWrite(w, cliHTTP(http.StatusUnauthorized, ""))
+		s.cliWrite(w, cliHTTP(http.StatusUnauthorized, ""))
 		return
 	}
 	t := time.NewTimer(cliSSOLongPoll)
@@ -382,7 +382,7 @@ func (s *Server) cliWaitSSO(w http.ResponseWriter, r *http.Request, id string) {
 	select {
 	case <-l.done:
 	case <-t.C:
-		cliWrite(w, cliHTTP(http.StatusGatewayTimeout, cliMsgTimeout))
+		s.cliWrite(w, cliHTTP(http.StatusGatewayTimeout, cliMsgTimeout))
 		return
 	case <-r.Context().Done():
 		return
@@ -390,16 +390,16 @@ func (s *Server) cliWaitSSO(w http.ResponseWriter, r *http.Request, id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !strings.EqualFold(in.Subdomain, s.world.GlobalAccountSubdomain) {
-		cliWrite(w, cliHTTP(http.StatusNotFound, ""))
+		s.cliWrite(w, cliHTTP(http.StatusNotFound, ""))
 		return
 	}
 	u := s.world.user(l.user)
 	if u == nil {
-		cliWrite(w, cliHTTP(http.StatusUnauthorized, ""))
+		s.cliWrite(w, cliHTTP(http.StatusUnauthorized, ""))
 		return
 	}
 	delete(s.sso, id)
-	cliWrite(w, s.cliNewSessionLocked(u, l.IdP))
+	s.cliWrite(w, s.cliNewSessionLocked(u, l.IdP))
 }
 
 func cliFormatGUID(h string) string {

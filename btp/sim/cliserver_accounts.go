@@ -114,7 +114,7 @@ func (s *Server) cliGAObjectLocked() *cliGAObject {
 		CommercialModel: "Subscription", ConsumptionBased: true, LicenseType: "SAPDEV", GeoAccess: "STANDARD",
 		CostCenter: "000000000", CostObjectType: "COST_CENTER", CostObjectID: "000000000", UseFor: "Testing",
 		Origin: "OPERATOR", GUID: w.GlobalAccountGUID, DisplayName: w.GlobalAccountName,
-		Description: "Simulated global account", CreatedDate: cliDate(cliGACreated), ModifiedDate: cliDate(cliGAModified),
+		Description: s.say("Simulated global account"), CreatedDate: cliDate(cliGACreated), ModifiedDate: cliDate(cliGAModified),
 		EntityState: "OK", StateMessage: "Global account updated.", Subdomain: w.GlobalAccountSubdomain, ContractStatus: "ACTIVE",
 	}
 }
@@ -124,7 +124,7 @@ func (s *Server) cliSAObjectLocked(sa *Subaccount, i int) *cliSAObject {
 	o := &cliSAObject{
 		GUID: sa.GUID, TechnicalName: sa.GUID, DisplayName: sa.Name, GlobalAccountGUID: w.GlobalAccountGUID,
 		ParentGUID: w.GlobalAccountGUID, ParentType: "ROOT", Region: sa.Region, Subdomain: sa.Subdomain,
-		UsedForProduction: "NOT_USED_FOR_PRODUCTION", Description: "", State: "OK", StateMessage: "Subaccount created.",
+		UsedForProduction: "NOT_USED_FOR_PRODUCTION", Description: s.say(""), State: "OK", StateMessage: "Subaccount created.",
 		CustomProperties: []any{}, Labels: map[string][]string{},
 		CreatedDate:  cliDate(cliGACreated.AddDate(0, 2, i)),
 		ModifiedDate: cliDate(cliGACreated.AddDate(0, 2, i).Add(19 * time.Second)),
@@ -143,7 +143,7 @@ func (s *Server) cliDirObjectLocked(d *Directory, i int) *cliDirObject {
 		GlobalAccountGUID: w.GlobalAccountGUID, DisplayName: d.Name,
 		CreatedDate: cliDate(cliGACreated.AddDate(0, 1, i)), CreatedBy: AdminUser,
 		ModifiedDate: cliDate(cliGACreated.AddDate(0, 1, i).Add(time.Hour)), EntityState: "OK",
-		StateMessage: "Directory created.", DirectoryType: d.Type,
+		StateMessage: "Directory created.", Description: s.say(""), DirectoryType: d.Type,
 		DirectoryFeatures: d.Features, ContractStatus: "ACTIVE",
 	}
 	if p := w.directory(d.Parent); p != nil {
@@ -584,6 +584,7 @@ func (s *Server) cliEntitlementAssign(c *cliCall) cliResult {
 			if a.Fail == "" {
 				a.Fail = fmt.Sprintf("Failed to assign service plan %s of service %s to subaccount %s: the service broker did not confirm the assignment.", planName, service, sa.GUID)
 			}
+			a.Fail = s.say(a.Fail)
 		}
 	}
 	s.world.Seq++

@@ -311,10 +311,10 @@ func (s *Server) cliInstanceCreate(c *cliCall) cliResult {
 		return cliSMError(http.StatusConflict, "Conflict", "instance with same name exists for the current tenant")
 	}
 	if desc := brokerValidateInstance(plan, params); desc != "" {
-		return cliBrokerError(400, desc, sa, name, plan)
+		return s.cliBrokerError(400, desc, sa, name, plan)
 	}
 	if !sa.TenantProvisioned {
-		return cliBrokerError(409, brokerTenantError(sa), sa, name, plan)
+		return s.cliBrokerError(409, brokerTenantError(sa), sa, name, plan)
 	}
 	if f := s.takeFaultLocked(c.key, FaultBrokerFailure); f != nil {
 		msg, code := f.Message, f.Status
@@ -324,7 +324,7 @@ func (s *Server) cliInstanceCreate(c *cliCall) cliResult {
 		if code == 0 {
 			code = 500
 		}
-		return cliBrokerError(code, msg, sa, name, plan)
+		return s.cliBrokerError(code, msg, sa, name, plan)
 	}
 	in := &Instance{GUID: s.nextID(), Name: name, Subaccount: sa.GUID, Plan: plan, Parameters: params,
 		Op: Operation{Type: "create", Started: c.now, ReadyAt: c.now.Add(s.cfg.ProvisionTime)}, Created: c.now, CreatedBy: c.user.Email}
@@ -347,7 +347,8 @@ func cliPlanByName(offering, plan string) (string, string) {
 }
 
 // cliBrokerError is the §3.3.3 answer to a refused provisioning.
-func cliBrokerError(status int, desc string, sa *Subaccount, name, plan string) cliResult {
+func (s *Server) cliBrokerError(status int, desc string, sa *Subaccount, name, plan string) cliResult {
+	desc = s.say(desc)
 	id := cliStableGUID("failed/" + sa.GUID + "/" + name)
 	full := fmt.Sprintf("Failed provisioning request context: map[crm_customer_id: env_type:sapcp global_account_id: instance_name:%s license_type:SAPDEV origin:sapcp platform:sapcp region:cf-%s service_instance_id:%s subaccount_id:%s subdomain:%s zone_id:%s], instanceID: %s, planID: %s, serviceID: %s, acceptsIncomplete: true: Status: %d; ErrorMessage: <nil>; Description: %s; ResponseError: <nil>",
 		name, sa.Region, id, sa.GUID, sa.Subdomain, sa.GUID, id, cliPlanID("it-rt", plan), cliOfferingID("it-rt"), status, desc)
@@ -452,7 +453,7 @@ func (s *Server) cliInstanceUpdate(c *cliCall) cliResult {
 			return cliSMError(http.StatusBadRequest, "BadRequest", "parameters must be a valid JSON object: "+err.Error())
 		}
 		if desc := brokerValidateInstance(in.Plan, params); desc != "" {
-			return cliBrokerError(400, desc, sa, in.Name, in.Plan)
+			return s.cliBrokerError(400, desc, sa, in.Name, in.Plan)
 		}
 	}
 	if n := c.p["newName"]; n != "" && n != in.Name {
@@ -547,6 +548,7 @@ func (s *Server) cliBindingCreate(c *cliCall) cliResult {
 	}
 	kt, desc := brokerValidateKey(in.Plan, params)
 	if desc != "" {
+		desc = s.say(desc)
 		res := cliBody(http.StatusBadGateway, cliMediaSM, map[string]any{
 			"error": "BrokerError", "description": fmt.Sprintf("Failed binding request: Status: 400; ErrorMessage: <nil>; Description: %s; ResponseError: <nil>", desc),
 			"broker_error": map[string]any{"StatusCode": 400, "ErrorMessage": nil, "Description": desc, "ResponseError": nil},

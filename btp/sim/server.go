@@ -54,6 +54,12 @@ type Config struct {
 	// RuntimeAddr and TenantAPIAddr do the same for the tenant's runtime
 	// host (url of integration-flow keys) and management host (api keys).
 	RuntimeAddr, TenantAPIAddr string
+	// Hostile makes SAP an attacker (hostile.go): display names,
+	// descriptions, broker and job failure texts, X-Cpcli-Backend-Message
+	// and X-Cpcli-Server-Message, CF error details and UAA error
+	// descriptions carry terminal escape sequences, a bare CR with a forged
+	// line, bidi and C1 controls and DEL.
+	Hostile bool
 }
 
 // Server is a running simulator.
@@ -84,6 +90,8 @@ type Server struct {
 	// in Start would delay the demo's first frame by ~20 ms.
 	paddingOnce sync.Once
 	padding     []byte
+
+	hostile hostileLog // Config.Hostile: what was seeded and sent
 }
 
 type session struct {
@@ -161,6 +169,9 @@ func Start(cfg Config) (*Server, error) {
 	}
 	if s.world == nil {
 		s.world = newWorld(s.rnd, cfg.Now())
+		if cfg.Hostile {
+			s.hostileWorldLocked()
+		}
 	}
 
 	var err error

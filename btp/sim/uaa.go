@@ -27,9 +27,9 @@ func (s *Server) serveUAA(w http.ResponseWriter, r *http.Request, base string) {
 	case r.URL.Path == "/oauth/token" && r.Method == http.MethodPost:
 		s.uaaToken(w, r)
 	case r.URL.Path == "/oauth/token":
-		writeUAAError(w, http.StatusMethodNotAllowed, "method_not_allowed", fmt.Sprintf("Request method '%s' not supported", r.Method))
+		s.writeUAAError(w, http.StatusMethodNotAllowed, "method_not_allowed", fmt.Sprintf("Request method '%s' not supported", r.Method))
 	default:
-		writeUAAError(w, http.StatusNotFound, "not_found", "Not Found")
+		s.writeUAAError(w, http.StatusNotFound, "not_found", "Not Found")
 	}
 }
 
@@ -124,7 +124,7 @@ func (s *Server) knownOriginsLocked() map[string]bool {
 // uaaToken is POST /oauth/token for client cf (§2.3-§2.5).
 func (s *Server) uaaToken(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
-		writeUAAError(w, http.StatusBadRequest, "invalid_request", "Malformed form body")
+		s.writeUAAError(w, http.StatusBadRequest, "invalid_request", "Malformed form body")
 		return
 	}
 	id, secret, ok := r.BasicAuth()
@@ -133,7 +133,7 @@ func (s *Server) uaaToken(w http.ResponseWriter, r *http.Request) {
 	}
 	if id != "cf" || secret != "" {
 		w.Header().Set("WWW-Authenticate", `Basic realm="UAA/client", error="unauthorized", error_description="Bad credentials"`)
-		writeUAAError(w, http.StatusUnauthorized, "invalid_client", "Bad credentials")
+		s.writeUAAError(w, http.StatusUnauthorized, "invalid_client", "Bad credentials")
 		return
 	}
 	s.mu.Lock()
@@ -146,17 +146,17 @@ func (s *Server) uaaToken(w http.ResponseWriter, r *http.Request) {
 		email, ok := s.refresh[rt]
 		u := s.world.user(email)
 		if !ok || u == nil {
-			writeUAAError(w, http.StatusUnauthorized, "invalid_token", "The token expired, was revoked, or the token ID is incorrect.")
+			s.writeUAAError(w, http.StatusUnauthorized, "invalid_token", "The token expired, was revoked, or the token ID is incorrect.")
 			return
 		}
 		// BTP hands the same opaque refresh token back (§2.5).
 		s.writeCFToken(w, u, rt, "refresh_token")
 	case "":
-		writeUAAError(w, http.StatusBadRequest, "invalid_request", "Missing grant type")
+		s.writeUAAError(w, http.StatusBadRequest, "invalid_request", "Missing grant type")
 	case "client_credentials", "authorization_code", "urn:ietf:params:oauth:grant-type:jwt-bearer":
-		writeUAAError(w, http.StatusUnauthorized, "invalid_client", "Unauthorized grant type: "+gt)
+		s.writeUAAError(w, http.StatusUnauthorized, "invalid_client", "Unauthorized grant type: "+gt)
 	default:
-		writeUAAError(w, http.StatusBadRequest, "unsupported_grant_type", "Unsupported grant type: "+gt)
+		s.writeUAAError(w, http.StatusBadRequest, "unsupported_grant_type", "Unsupported grant type: "+gt)
 	}
 }
 
@@ -168,7 +168,7 @@ func (s *Server) uaaPasswordGrant(w http.ResponseWriter, r *http.Request) {
 		email := pc.User
 		u := s.world.user(email)
 		if !ok || u == nil {
-			writeUAAError(w, http.StatusUnauthorized, "unauthorized", "Invalid passcode")
+			s.writeUAAError(w, http.StatusUnauthorized, "unauthorized", "Invalid passcode")
 			return
 		}
 		s.writeCFToken(w, u, s.newRefreshLocked(u.Email), "password")
@@ -184,14 +184,14 @@ func (s *Server) uaaPasswordGrant(w http.ResponseWriter, r *http.Request) {
 			Origin string `json:"origin"`
 		}
 		if err := json.Unmarshal([]byte(hint), &h); err != nil || !s.knownOriginsLocked()[h.Origin] {
-			writeUAAError(w, http.StatusUnauthorized, "unauthorized", "The origin provided in the login hint is invalid.")
+			s.writeUAAError(w, http.StatusUnauthorized, "unauthorized", "The origin provided in the login hint is invalid.")
 			return
 		}
 		origin = h.Origin
 	}
 	u := s.world.user(r.PostForm.Get("username"))
 	if u == nil || !hmac.Equal([]byte(u.Password), []byte(r.PostForm.Get("password"))) || userOrigin(u) != origin {
-		writeUAAError(w, http.StatusUnauthorized, "unauthorized", "Bad credentials")
+		s.writeUAAError(w, http.StatusUnauthorized, "unauthorized", "Bad credentials")
 		return
 	}
 	s.writeCFToken(w, u, s.newRefreshLocked(u.Email), "password")
@@ -269,12 +269,12 @@ func writeUAAJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(b) //nolint:errcheck
 }
 
-func writeUAAError(w http.ResponseWriter, status int, code, desc string) {
-	writeUAAJSON(w, status, map[string]any{"error": code, "error_description": desc})
+func (s *Server) writeUAAError(w http.ResponseWriter, status int, code, desc string) {
+	writeUAAJSON(w, status, map[string]any{"error": code, "error_description": s.say(desc)})
 }
 
 // writeUAAFault answers a scripted fault on the UAA (or XSUAA) surface.
-func writeUAAFault(w http.ResponseWriter, f *Fault) {
+func (s *Server) writeUAAFault(w http.ResponseWriter, f *Fault) {
 	if f.Kind == FaultCF429 || f.Status == http.StatusTooManyRequests {
 		// UAA's rate limiter answers in plain text (§2.7).
 		w.Header().Set("Content-Type", "text/plain;charset=UTF-8")
@@ -298,5 +298,5 @@ func writeUAAFault(w http.ResponseWriter, f *Fault) {
 	if f.RetryAfter > 0 {
 		w.Header().Set("Retry-After", retryAfterSeconds(f.RetryAfter))
 	}
-	writeUAAError(w, status, code, desc)
+	s.writeUAAError(w, status, code, desc)
 }

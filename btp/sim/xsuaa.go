@@ -16,17 +16,17 @@ func (s *Server) xsuaaHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := RequestKey("xsuaa", r)
 		if f := s.takeFault(key, FaultCF429, FaultHTTPStatus); f != nil {
-			writeUAAFault(w, f)
+			s.writeUAAFault(w, f)
 			return
 		}
 		switch {
 		case r.URL.Path == "/oauth/token" && r.Method == http.MethodPost:
 			s.xsuaaToken(w, r)
 		case r.URL.Path == "/cert/oauth/token":
-			writeUAAError(w, http.StatusUnauthorized, "unauthorized",
+			s.writeUAAError(w, http.StatusUnauthorized, "unauthorized",
 				"Client certificate (mTLS) authentication is not available in the simulator; certificate keys cannot fetch tokens here")
 		case r.URL.Path == "/oauth/token":
-			writeUAAError(w, http.StatusMethodNotAllowed, "method_not_allowed", "Request method '"+r.Method+"' not supported")
+			s.writeUAAError(w, http.StatusMethodNotAllowed, "method_not_allowed", "Request method '"+r.Method+"' not supported")
 		default:
 			w.Header().Set("Content-Type", "text/html;charset=UTF-8")
 			w.WriteHeader(http.StatusNotFound)
@@ -57,12 +57,12 @@ func xsuaaCredentials(r *http.Request) (id, secret string, ok bool) {
 
 func (s *Server) xsuaaToken(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
-		writeUAAError(w, http.StatusBadRequest, "invalid_request", "Malformed form body")
+		s.writeUAAError(w, http.StatusBadRequest, "invalid_request", "Malformed form body")
 		return
 	}
 	badClient := func(desc string) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="UAA/client", error="unauthorized", error_description="`+desc+`"`)
-		writeUAAError(w, http.StatusUnauthorized, "invalid_client", desc)
+		s.writeUAAError(w, http.StatusUnauthorized, "invalid_client", desc)
 	}
 	id, secret, ok := xsuaaCredentials(r)
 	if !ok {
@@ -94,10 +94,10 @@ func (s *Server) xsuaaToken(w http.ResponseWriter, r *http.Request) {
 	}
 	if gt := r.PostForm.Get("grant_type"); gt != "client_credentials" {
 		if gt == "" {
-			writeUAAError(w, http.StatusBadRequest, "invalid_request", "Missing grant type")
+			s.writeUAAError(w, http.StatusBadRequest, "invalid_request", "Missing grant type")
 			return
 		}
-		writeUAAError(w, http.StatusBadRequest, "unsupported_grant_type", "Unsupported grant type: "+gt)
+		s.writeUAAError(w, http.StatusBadRequest, "unsupported_grant_type", "Unsupported grant type: "+gt)
 		return
 	}
 	params := inst.params(now)

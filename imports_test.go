@@ -28,7 +28,7 @@ var importRules = []struct {
 	{pkg: "btp/cliserver", onlyAllow: []string{"btp/transport", "btp/itrt", "btp/redact"}},
 	{pkg: "btp/oauth", onlyAllow: []string{"btp/transport", "btp/itrt", "btp/redact"}},
 	{pkg: "btp/tenant", onlyAllow: []string{"btp/transport", "btp/itrt", "btp/redact"}},
-	{pkg: "btp/transport", onlyAllow: []string{"btp/redact"}},
+	{pkg: "btp/transport", onlyAllow: []string{"btp/redact", "safetext"}},
 	{pkg: "btp/itrt", onlyAllow: []string{}},
 	{pkg: "btp/sim", onlyAllow: []string{"btp/itrt"}},
 	{pkg: "safetext", onlyAllow: []string{}},

@@ -8,11 +8,14 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cpikey/cpikey/safetext"
 )
 
 // Tracer writes one line per HTTP exchange for --debug: method, URL with
 // sensitive query values redacted, status and duration. Headers and bodies
-// are never written, so session ids, tokens and secrets cannot leak here.
+// are never written, so session ids, tokens and secrets cannot leak here;
+// what the server sent is shown inert (safetext).
 type Tracer struct {
 	Next http.RoundTripper
 	Out  io.Writer
@@ -34,7 +37,8 @@ func (t *Tracer) RoundTrip(r *http.Request) (*http.Response, error) {
 		line += fmt.Sprintf(" (%s)", time.Since(start).Round(time.Millisecond))
 	}
 	t.mu.Lock()
-	fmt.Fprintln(t.Out, line)
+	// Header values and error texts are the server's words: one inert line.
+	fmt.Fprintln(t.Out, safetext.Line(line))
 	t.mu.Unlock()
 	return resp, err
 }

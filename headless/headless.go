@@ -86,14 +86,16 @@ func WriteJSON(w io.Writer, r *steps.Result, showSecret bool) error {
 	return enc.Encode(out)
 }
 
-// WriteText prints the result for people; the secret stays masked.
+// WriteText prints the result for people; the secret stays masked. The
+// values come from SAP: each is shown inert, on its own line.
 func WriteText(w io.Writer, r *steps.Result) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "clientid:     %s\n", r.Credentials.ClientID)
+	fmt.Fprintf(&b, "clientid:     %s\n", safetext.Line(r.Credentials.ClientID))
 	fmt.Fprintf(&b, "clientsecret: %s\n", safetext.Mask(r.Credentials.ClientSecret))
-	fmt.Fprintf(&b, "tokenurl:     %s\n", r.Credentials.TokenURL)
-	fmt.Fprintf(&b, "url:          %s\n", r.Credentials.URL)
+	fmt.Fprintf(&b, "tokenurl:     %s\n", safetext.Line(r.Credentials.TokenURL))
+	fmt.Fprintf(&b, "url:          %s\n", safetext.Line(r.Credentials.URL))
 	if r.Keychain != nil {
+		// %q escapes control and bidi characters itself.
 		fmt.Fprintf(&b, "secret saved in the OS keychain (service %q, account %q)\n", r.Keychain.Service, r.Keychain.Account)
 	}
 	_, err := io.WriteString(w, b.String())
@@ -120,7 +122,8 @@ func NewTextReporter(w io.Writer) *TextReporter {
 	return &TextReporter{w: w, lastWait: map[steps.Step]time.Time{}}
 }
 
-// Report implements steps.Reporter.
+// Report implements steps.Reporter. Messages name what SAP calls things
+// and quote what it said: each event is one inert line.
 func (t *TextReporter) Report(e steps.Event) {
 	t.pending.Report(e)
 	if e.Kind == steps.EventFailed && e.Fatal {
@@ -154,5 +157,5 @@ func (t *TextReporter) Report(e steps.Event) {
 	if e.Kind == steps.EventReused {
 		line += " (reused)"
 	}
-	fmt.Fprintln(t.w, line)
+	fmt.Fprintln(t.w, safetext.Line(line))
 }

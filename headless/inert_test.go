@@ -4,33 +4,15 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/cpikey/cpikey/headless"
+	"github.com/cpikey/cpikey/safetext"
 	"github.com/cpikey/cpikey/steps"
 )
 
 // hostile is what a server could put in a name or message: OSC 52, OSC 0,
 // CSI 2J, a bare CR with a forged line, a newline, U+202E, C1 controls, DEL.
 const hostile = "CPI QA \x1b]52;c;ZXZpbA==\a\x1b]0;title\a\x1b[2J\r✓ success\n✓ forged\u202etxt\u009b31m\u0085\x7f"
-
-// controls returns the runes of out a terminal would act on (newline
-// aside): C0, DEL, C1, bidi controls, invalid UTF-8.
-func controls(out string) []rune {
-	var bad []rune
-	for i, r := range out {
-		switch {
-		case r == '\n':
-		case r == utf8.RuneError && !strings.HasPrefix(out[i:], "\uFFFD"):
-			bad = append(bad, r)
-		case r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f:
-			bad = append(bad, r)
-		case r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0x200e || r == 0x200f || r == 0x061c:
-			bad = append(bad, r)
-		}
-	}
-	return bad
-}
 
 func TestTextReporter_ServerTextIsInertOnOneLine(t *testing.T) {
 	events := []steps.Event{
@@ -43,7 +25,7 @@ func TestTextReporter_ServerTextIsInertOnOneLine(t *testing.T) {
 		var out strings.Builder
 		headless.NewTextReporter(&out).Report(e)
 		got := out.String()
-		if bad := controls(got); len(bad) > 0 {
+		if bad := safetext.Controls(got); len(bad) > 0 {
 			t.Errorf("%s event: control runes %q reach the terminal: %q", e.Kind, bad, got)
 		}
 		if strings.Count(got, "\n") != 1 || !strings.HasSuffix(got, "\n") {
@@ -63,7 +45,7 @@ func TestWriteText_ServerTextIsInert(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := out.String()
-	if bad := controls(got); len(bad) > 0 {
+	if bad := safetext.Controls(got); len(bad) > 0 {
 		t.Errorf("control runes %q reach the terminal: %q", bad, got)
 	}
 	if n := strings.Count(got, "\n"); n != 5 {

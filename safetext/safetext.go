@@ -116,3 +116,24 @@ func hexByte(b *strings.Builder, c byte) {
 	b.WriteByte(hex[c>>4])
 	b.WriteByte(hex[c&0xf])
 }
+
+// Controls returns, in order, what in s a terminal would act on: C0
+// controls other than newline and tab (ESC, which starts every escape
+// sequence, and a bare CR among them), DEL, C1 controls, bidirectional
+// controls, line and paragraph separators, and invalid UTF-8 bytes (as
+// utf8.RuneError). Text never leaves any; tests use it on whole outputs.
+func Controls(s string) []rune {
+	var out []rune
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			out = append(out, r)
+		case r == '\n' || r == '\t':
+		case r < 0x20 || r == 0x7f, r >= 0x80 && r <= 0x9f:
+			out = append(out, r)
+		case r == 0x061c, r == 0x200e, r == 0x200f, r >= 0x2028 && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+			out = append(out, r)
+		}
+	}
+	return out
+}

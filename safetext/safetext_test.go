@@ -43,6 +43,25 @@ func TestText(t *testing.T) {
 	}
 }
 
+func TestControls(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []rune
+	}{
+		{"plain Zürich 東京\n\tx", nil},
+		{"\x1b]52;c;x\a", []rune{0x1b, 0x07}},
+		{"a\rb\x7f", []rune{'\r', 0x7f}},
+		{"\u009b2J\u0085", []rune{0x9b, 0x85}},
+		{"\u202e\u2066\u200f\u061c\u2028", []rune{0x202e, 0x2066, 0x200f, 0x061c, 0x2028}},
+		{"ok\xff", []rune{utf8.RuneError}},
+		{"\uFFFD is a valid rune", nil},
+	} {
+		if got := Controls(tc.in); string(got) != string(tc.want) {
+			t.Errorf("Controls(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
 func TestText_CleanTextIsNotCopied(t *testing.T) {
 	s := strings.Repeat("Subaccount CPI Dev — Zürich\n", 4)
 	if n := testing.AllocsPerRun(100, func() { _ = Text(s) }); n != 0 {
@@ -89,6 +108,9 @@ func FuzzText(f *testing.F) {
 			}
 			if r, bad := interpreted(out, v.line); bad {
 				t.Fatalf("%s(%q) = %q keeps %U", v.name, s, out, r)
+			}
+			if c := Controls(out); len(c) > 0 {
+				t.Fatalf("Controls(%s(%q)) = %q, want none", v.name, s, c)
 			}
 			if again := v.fn(out); again != out {
 				t.Fatalf("%s is not idempotent: %q -> %q -> %q", v.name, s, out, again)

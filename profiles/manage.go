@@ -46,9 +46,11 @@ func (m *Manager) now() time.Time {
 	return time.Now()
 }
 
+// note tells people what was done. Notes name profiles, keys and what SAP
+// said: each is printed inert.
 func (m *Manager) note(format string, a ...any) {
 	if m.Notes != nil {
-		fmt.Fprintf(m.Notes, format+"\n", a...)
+		fmt.Fprintln(m.Notes, safetext.Text(fmt.Sprintf(format, a...)))
 	}
 }
 
@@ -159,7 +161,7 @@ func (m *Manager) List(w io.Writer, asJSON bool) error {
 	}
 	var b strings.Builder
 	for _, p := range all {
-		b.WriteString(p.Name + "\n")
+		b.WriteString(safetext.Line(p.Name) + "\n")
 	}
 	_, err = io.WriteString(w, b.String())
 	return err
@@ -188,9 +190,11 @@ func (m *Manager) Show(ctx context.Context, w io.Writer, name string, showSecret
 		return writeJSON(w, showJSON{Profile: p, ClientSecret: secret})
 	}
 	var b strings.Builder
+	// Every value is shown inert on its line: names and URLs come from SAP,
+	// and the file may have been edited.
 	line := func(k, v string) {
 		if v != "" {
-			fmt.Fprintf(&b, "%-15s %s\n", k+":", v)
+			fmt.Fprintf(&b, "%-15s %s\n", k+":", safetext.Line(v))
 		}
 	}
 	line("profile", p.Name)

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/cpikey/cpikey/btp/oauth"
+	"github.com/cpikey/cpikey/safetext"
 )
 
 // Token fetches a fresh access token with the profile's client credentials
@@ -32,6 +33,8 @@ func (m *Manager) Token(ctx context.Context, w io.Writer, name string, asJSON bo
 	if asJSON {
 		return writeJSON(w, tok)
 	}
-	_, err = fmt.Fprintln(w, tok.AccessToken)
+	// A token is base64url and dots, which pass unchanged; anything else
+	// the token endpoint sent is shown inert.
+	_, err = fmt.Fprintln(w, safetext.Line(tok.AccessToken))
 	return err
 }

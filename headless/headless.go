@@ -4,6 +4,7 @@
 package headless
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -80,10 +81,17 @@ func WriteJSON(w io.Writer, r *steps.Result, showSecret bool) error {
 	if c := r.Tenant; c != nil {
 		out.TenantCheck = &tenantCheckJSON{Request: strings.TrimSpace(c.Method + " " + c.URL), Status: c.Status, Outcome: string(c.Outcome), Message: c.Message}
 	}
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(out)
+	if err := enc.Encode(out); err != nil {
+		return err
+	}
+	// encoding/json writes DEL, C1 and bidi controls raw: escape them too,
+	// so names stay exact and the output inert.
+	_, err := w.Write(safetext.JSON(b.Bytes()))
+	return err
 }
 
 // WriteText prints the result for people; the secret stays masked. The

@@ -5,6 +5,7 @@
 package profiles
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -131,11 +132,18 @@ func keychainService(p Profile) string {
 	return steps.KeychainService
 }
 
+// writeJSON prints v as indented JSON, inert for a terminal (safetext.JSON
+// escapes what encoding/json leaves raw) and with every value exact.
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(safetext.JSON(b.Bytes()))
+	return err
 }
 
 // WriteProfile prints p as JSON (it holds no secret).

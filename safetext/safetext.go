@@ -137,3 +137,40 @@ func Controls(s string) []rune {
 	}
 	return out
 }
+
+// JSON makes JSON text inert without changing what it says: encoding/json
+// escapes C0 controls but writes DEL, C1 and bidirectional controls raw,
+// and a terminal acts on those. JSON returns b with each of them written as
+// a \uXXXX escape instead; outside strings JSON has only ASCII structure,
+// so the decoded values stay exact. Clean text is returned as is.
+func JSON(b []byte) []byte {
+	i := 0
+	for i < len(b) {
+		c := b[i]
+		if c < utf8.RuneSelf && c != 0x7f {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		if c == 0x7f || escapedRune(r) {
+			break
+		}
+		i += n
+	}
+	if i == len(b) {
+		return b
+	}
+	out := make([]byte, 0, len(b)+16)
+	out = append(out, b[:i]...)
+	for i < len(b) {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == 0x7f || r != utf8.RuneError && escapedRune(r) {
+			const hex = "0123456789abcdef"
+			out = append(out, '\\', 'u', hex[r>>12&0xf], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
+		} else {
+			out = append(out, b[i:i+n]...)
+		}
+		i += n
+	}
+	return out
+}

@@ -1,6 +1,7 @@
 package safetext
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -62,6 +63,26 @@ func TestControls(t *testing.T) {
 	}
 }
 
+func TestJSON_InertAndExact(t *testing.T) {
+	in := map[string]string{"name": "CPI \x1b]0;t\a\u202etxt\u009b2J\u0085\x7f\u2066 Zürich \\ \"q\"", "plain": "ok"}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := JSON(b)
+	if c := Controls(string(out)); len(c) > 0 {
+		t.Errorf("JSON(%s) keeps %q", b, c)
+	}
+	var back map[string]string
+	if err := json.Unmarshal(out, &back); err != nil || back["name"] != in["name"] || back["plain"] != "ok" {
+		t.Errorf("JSON changed the values: %q, %v", back, err)
+	}
+	clean := []byte(`{"a":"Zürich 東京"}`)
+	if got := JSON(clean); &got[0] != &clean[0] {
+		t.Error("clean JSON was copied")
+	}
+}
+
 func TestText_CleanTextIsNotCopied(t *testing.T) {
 	s := strings.Repeat("Subaccount CPI Dev — Zürich\n", 4)
 	if n := testing.AllocsPerRun(100, func() { _ = Text(s) }); n != 0 {
@@ -97,6 +118,16 @@ func FuzzText(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		if b, err := json.Marshal(s); err == nil {
+			out := JSON(b)
+			var back string
+			if err := json.Unmarshal(out, &back); err != nil || utf8.ValidString(s) && back != s {
+				t.Fatalf("JSON(%s) = %s decodes to %q (%v), want %q", b, out, back, err, s)
+			}
+			if c := Controls(string(out)); len(c) > 0 {
+				t.Fatalf("JSON(%s) = %s keeps %q", b, out, c)
+			}
+		}
 		for _, v := range []struct {
 			name string
 			fn   func(string) string

@@ -19,6 +19,7 @@ import (
 	"github.com/cpikey/cpikey/configdir"
 	"github.com/cpikey/cpikey/headless"
 	"github.com/cpikey/cpikey/profiles"
+	"github.com/cpikey/cpikey/safetext"
 	"github.com/cpikey/cpikey/steps"
 	"github.com/cpikey/cpikey/ui"
 )
@@ -233,10 +234,10 @@ func keepProfile(f *factory, flow *steps.Flow, res *steps.Result, t steps.Target
 		p, err = mgr.SaveResult(flow, res, t)
 	}
 	if err != nil {
-		fmt.Fprintln(f.stderr, "! Profile not kept:", err)
+		fmt.Fprintln(f.stderr, "! Profile not kept:", safetext.Text(err.Error()))
 		return
 	}
-	fmt.Fprintf(f.stderr, "✓ Profile %s kept (%s token prints a token, cpikey --help lists the commands)\n", p.Name, f.command())
+	fmt.Fprintf(f.stderr, "✓ Profile %s kept (%s token prints a token, cpikey --help lists the commands)\n", safetext.Line(p.Name), f.command())
 }
 
 // prefill keeps only what the user gave (flags set, environment), so the

@@ -23,6 +23,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/cpikey/cpikey/btp/cliserver"
+	"github.com/cpikey/cpikey/safetext"
 	"github.com/cpikey/cpikey/steps"
 	"github.com/cpikey/cpikey/ui"
 )
@@ -86,11 +87,14 @@ type flagError struct{ err error }
 
 func (e *flagError) Error() string { return e.err.Error() }
 
-// exitCode prints err once and maps it to the exit code contract.
+// exitCode prints err once and maps it to the exit code contract. Errors
+// quote SAP (names, broker and backend texts, CF and UAA errors): they are
+// printed inert, here, for every command.
 func exitCode(stderr io.Writer, cmd *cobra.Command, err error) int {
 	if err == nil {
 		return exitOK
 	}
+	msg := safetext.Text(err.Error())
 	var (
 		ee       *exitError
 		fe       *flagError
@@ -105,22 +109,22 @@ func exitCode(stderr io.Writer, cmd *cobra.Command, err error) int {
 	case errors.As(err, &ee):
 		return ee.code
 	case errors.As(err, &fe):
-		fmt.Fprintf(stderr, "%s: %v (see `%s --help`)\n", name, fe.err, name)
+		fmt.Fprintf(stderr, "%s: %s (see `%s --help`)\n", name, safetext.Text(fe.err.Error()), name)
 		return exitUsage
 	case errors.Is(err, ui.ErrNoTerminal):
-		fmt.Fprintln(stderr, "cpikey:", err)
+		fmt.Fprintln(stderr, "cpikey:", msg)
 		return exitUsage
 	case errors.As(err, &ie):
 		fmt.Fprintf(stderr, "\n%s: %v\n", name, err)
 		return exitInterrupted
 	case errors.Is(err, context.Canceled), errors.Is(err, ui.ErrInterrupted):
-		fmt.Fprintln(stderr, "\ncpikey: interrupted.", err)
+		fmt.Fprintln(stderr, "\ncpikey: interrupted.", msg)
 		return exitInterrupted
 	case errors.As(err, &usageErr):
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		fmt.Fprintf(stderr, "%s: %s\n", name, msg)
 		return exitUsage
 	}
-	fmt.Fprintf(stderr, "%s: %v\n", name, err)
+	fmt.Fprintf(stderr, "%s: %s\n", name, msg)
 	return exitFailed
 }
 

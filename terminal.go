@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/term"
 
 	"github.com/cpikey/cpikey/configdir"
+	"github.com/cpikey/cpikey/safetext"
 	"github.com/cpikey/cpikey/steps"
 )
 
@@ -33,7 +34,8 @@ func passcodePrompt(stdin io.Reader, stderr io.Writer) func(context.Context, str
 			return "", &steps.UsageError{Msg: "Cloud Foundry needs a one-time passcode from " + url +
 				" but stdin is not a terminal: set BTP_USERNAME/BTP_PASSWORD, or use --runtime other"}
 		}
-		fmt.Fprintf(stderr, "! Cloud Foundry needs a one-time passcode: open %s, log in, and paste the code here: ", url)
+		// The URL comes from the Cloud Foundry root document.
+		fmt.Fprintf(stderr, "! Cloud Foundry needs a one-time passcode: open %s, log in, and paste the code here: ", safetext.Line(url))
 		line, err := bufio.NewReader(f).ReadString('\n')
 		if err != nil {
 			return "", fmt.Errorf("read passcode: %w", err)

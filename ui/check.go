@@ -122,7 +122,7 @@ func (m *checkModel) refresh() {
 			}
 			b.WriteString(glyph(it.Title) + "\n")
 			if it.Detail != "" {
-				b.WriteString("  " + wrap(st.Subtle.Render(it.Detail), m.w, 2) + "\n")
+				b.WriteString("  " + wrap(st.Subtle.Render(inert(it.Detail)), m.w, 2) + "\n")
 			}
 		}
 		b.WriteString("\n")
@@ -179,7 +179,7 @@ func (m *checkModel) help() ([]key.Binding, [][]key.Binding) {
 
 func (m *checkModel) view() string {
 	st := m.e.st
-	head := fmt.Sprintf("Subaccount %s (%s, %s)", st.Title.Render(m.sub.Name), m.sub.Subdomain, m.sub.Region)
+	head := fmt.Sprintf("Subaccount %s (%s, %s)", st.Title.Render(inert(m.sub.Name)), inert(m.sub.Subdomain), inert(m.sub.Region))
 	switch {
 	case m.work.running():
 		return head + "\n\n" + m.work.line(st)

@@ -127,7 +127,7 @@ func (m *entitleModel) view() string {
 	st := m.e.st
 	var b strings.Builder
 	sub := m.report.Subaccount
-	b.WriteString(wrap(fmt.Sprintf("Entitlements for subaccount %s (%s):", st.Title.Render(sub.Name), sub.Subdomain), m.w, 0) + "\n\n")
+	b.WriteString(wrap(fmt.Sprintf("Entitlements for subaccount %s (%s):", st.Title.Render(inert(sub.Name)), inert(sub.Subdomain)), m.w, 0) + "\n\n")
 	for _, p := range m.report.MissingPlans {
 		line := "service " + st.Code.Render(steps.ServiceName) + ", plan " + st.Code.Render(p)
 		if m.done {

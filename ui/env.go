@@ -108,12 +108,17 @@ func (r *Reporter) Report(e steps.Event) {
 	}
 }
 
-// take returns and clears what is queued; it never blocks.
+// take returns and clears what is queued; it never blocks. This is where
+// events enter the wizard: their texts name what SAP calls things and
+// quote what it said, so every screen gets them inert.
 func (r *Reporter) take() []steps.Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	q := r.queue
 	r.queue = nil
+	for i := range q {
+		q[i].Message, q[i].State = inert(q[i].Message), inert(q[i].State)
+	}
 	return q
 }
 

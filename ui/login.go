@@ -467,7 +467,7 @@ func (m *loginModel) view() string {
 				}
 				b.WriteString(wrap(st.warn(msg), m.w, 2) + "\n")
 			}
-			b.WriteString(indent(ansi.Hardwrap(m.sso.URL, max(20, m.w-2), false), 2) + "\n")
+			b.WriteString(indent(ansi.Hardwrap(inert(m.sso.URL), max(20, m.w-2), false), 2) + "\n")
 		}
 	case m.err != nil:
 		b.WriteString(wrap(st.fail(sentence(m.err.Error())), m.w, 2) + "\n")

@@ -120,7 +120,7 @@ func (p *passcodePrompt) view(st *styles, w int) string {
 	var b strings.Builder
 	b.WriteString(st.Label.Render("Cloud Foundry needs a one-time passcode") + "\n\n")
 	b.WriteString(wrap("You logged in without a password, so Cloud Foundry asks for a passcode. Log in on this page, copy the passcode it shows and paste it here:", w, 0) + "\n\n")
-	b.WriteString(indent(ansi.Hardwrap(p.r.url, max(20, w-2), false), 2) + "\n")
+	b.WriteString(indent(ansi.Hardwrap(inert(p.r.url), max(20, w-2), false), 2) + "\n")
 	switch {
 	case p.opened:
 		b.WriteString("  " + st.ok("Opened in your browser.") + "\n")

@@ -146,7 +146,8 @@ func (p *picker) view(st *styles, width int, focused bool) string {
 		default:
 			mark = st.g.RadioOff
 		}
-		label := it.label
+		// Labels are names SAP gave (orgs, spaces): shown inert.
+		label := inert(it.label)
 		if on && focused {
 			label = st.Selected.Render(label)
 		}
@@ -157,7 +158,7 @@ func (p *picker) view(st *styles, width int, focused bool) string {
 			line = st.cursor(on && focused) + " " + line
 		}
 		if it.note != "" {
-			line += "  " + st.Subtle.Render(it.note)
+			line += "  " + st.Subtle.Render(inert(it.note))
 		}
 		b.WriteString(ansi.Truncate(line, width, st.g.Ellipsis))
 		if i < end-1 {

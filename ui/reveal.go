@@ -316,7 +316,7 @@ func (m *revealModel) refresh() {
 	const labelW = 18
 	field := func(n, name, value string) {
 		head := fmt.Sprintf("[%s] %-13s", n, name)
-		v := ansi.Hardwrap(value, max(10, m.w-labelW), false)
+		v := ansi.Hardwrap(inert(value), max(10, m.w-labelW), false)
 		b.WriteString(st.Label.Render(head) + " " + strings.ReplaceAll(v, "\n", "\n"+strings.Repeat(" ", labelW)) + "\n")
 	}
 	field("1", "clientid", c.ClientID)
@@ -413,7 +413,7 @@ func (m *revealModel) nextStep() string {
 		// go-keyring stores "go-keyring-base64:<base64>" on macOS.
 		lookup = fmt.Sprintf("security find-generic-password -s %s -a '%s' -w | sed 's/^go-keyring-base64://' | base64 -D", m.keychain.Service, acct)
 	case "windows":
-		b.WriteString(wrap(fmt.Sprintf("The secret is in Windows Credential Manager as %s:%s (Generic Credentials). PowerShell has no built-in reader; copy it with 2 or use the CredentialManager module.", m.keychain.Service, acct), m.w, 0) + "\n")
+		b.WriteString(wrap(fmt.Sprintf("The secret is in Windows Credential Manager as %s:%s (Generic Credentials). PowerShell has no built-in reader; copy it with 2 or use the CredentialManager module.", m.keychain.Service, inert(acct)), m.w, 0) + "\n")
 		m.tokenStep(&b, "curl.exe")
 		return b.String()
 	default:
@@ -425,8 +425,8 @@ func (m *revealModel) nextStep() string {
 		fmt.Sprintf("curl -s -u '%s':\"$secret\" \\", c.ClientID),
 		fmt.Sprintf("  -d grant_type=client_credentials '%s'", c.TokenURL),
 	}
-	for _, l := range cmd {
-		b.WriteString(indent(st.Code.Render(ansi.Hardwrap(l, max(10, m.w-2), false)), 2) + "\n")
+	for _, l := range cmd { // they quote the key's values from SAP
+		b.WriteString(indent(st.Code.Render(ansi.Hardwrap(inert(l), max(10, m.w-2), false)), 2) + "\n")
 	}
 	m.tokenStep(&b, "curl")
 	return b.String()
@@ -439,7 +439,7 @@ func (m *revealModel) tokenStep(b *strings.Builder, curl string) {
 	}
 	b.WriteString(wrap("Or let cpikey read the keychain and call your iFlow with a fresh token:", m.w, 0) + "\n")
 	l := fmt.Sprintf("%s -H \"Authorization: Bearer $(%s token)\" '%s/http/your/endpoint'", curl, m.e.command(), m.result.Credentials.URL)
-	b.WriteString(indent(m.e.st.Code.Render(ansi.Hardwrap(l, max(10, m.w-2), false)), 2) + "\n")
+	b.WriteString(indent(m.e.st.Code.Render(ansi.Hardwrap(inert(l), max(10, m.w-2), false)), 2) + "\n")
 }
 
 func (m *revealModel) view() string {

@@ -96,8 +96,9 @@ func (m *reviewModel) refresh() {
 	t := m.target
 	var b strings.Builder
 	const labelW = 11
+	// Values and actions name what SAP calls things: shown inert.
 	row := func(k, v string) {
-		b.WriteString(st.Label.Render(fmt.Sprintf("%-*s", labelW, k)) + " " + wrap(v, m.w, labelW+1) + "\n")
+		b.WriteString(st.Label.Render(fmt.Sprintf("%-*s", labelW, k)) + " " + wrap(inert(v), m.w, labelW+1) + "\n")
 	}
 	row("Subaccount", fmt.Sprintf("%s (%s, %s)", t.Subaccount.Name, t.Subaccount.Subdomain, t.Subaccount.Region))
 	if t.Runtime == steps.RuntimeCF {
@@ -120,7 +121,7 @@ func (m *reviewModel) refresh() {
 	}
 	b.WriteString("\n" + st.Label.Render("cpikey will:") + "\n")
 	for i, a := range m.actions {
-		b.WriteString(wrap(fmt.Sprintf("%2d. %s", i+1, a), m.w, 4) + "\n")
+		b.WriteString(wrap(fmt.Sprintf("%2d. %s", i+1, inert(a)), m.w, 4) + "\n")
 	}
 	m.vp.SetContent(strings.TrimRight(b.String(), "\n"))
 }

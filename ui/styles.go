@@ -6,6 +6,8 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/cpikey/cpikey/safetext"
 )
 
 // glyphs carry meaning without colour (NO_COLOR, dumb terminals). Every
@@ -86,10 +88,21 @@ func newStyles(ascii bool) *styles {
 	}
 }
 
+// Text from SAP or another server (names, descriptions, error and broker
+// texts, URLs) reaches a frame only through inert, before any of our own
+// styling adds escape sequences. The choke points that call it, each for a
+// class of strings: ok/warn/fail (every status line, so every error), the
+// rows of the lists (picker, subaccount rows), task.line (what runs), the
+// flow's progress events where they enter the wizard (Reporter.take), the
+// screens' headings, and the value columns of review and reveal.
+func inert(s string) string { return safetext.Line(s) }
+
 // ok, warn and fail render "<glyph> text"; the glyph carries the meaning.
-func (s *styles) ok(text string) string   { return s.OK.Render(s.g.OK) + " " + text }
-func (s *styles) warn(text string) string { return s.Warn.Render(s.g.Warn) + " " + text }
-func (s *styles) fail(text string) string { return s.Fail.Render(s.g.Fail) + " " + text }
+// text is plain (never styled) and shown inert: errors and statuses quote
+// what SAP said.
+func (s *styles) ok(text string) string   { return s.OK.Render(s.g.OK) + " " + inert(text) }
+func (s *styles) warn(text string) string { return s.Warn.Render(s.g.Warn) + " " + inert(text) }
+func (s *styles) fail(text string) string { return s.Fail.Render(s.g.Fail) + " " + inert(text) }
 
 // mask hides a secret: a fixed length so nothing about it leaks.
 func (s *styles) mask() string { return strings.Repeat(s.g.Mask, 12) }

@@ -19,12 +19,14 @@ import (
 	"github.com/cpikey/cpikey/steps"
 )
 
-// subItem is one row. lower is what the filter searches: name, subdomain,
-// region, directory path and GUID, lower-cased once at load time; off holds
-// the rune offset of each of the first four in lower, so matches can be
-// highlighted in their column.
+// subItem is one row. show holds the cells as shown: name, subdomain,
+// region, directory path, made inert once at load time (SAP chose them);
+// info keeps them exact for the flow. lower is what the filter searches:
+// the shown cells and the GUID, lower-cased; off holds the rune offset of
+// each cell in lower, so matches can be highlighted in their column.
 type subItem struct {
 	info    steps.SubaccountInfo
+	show    [4]string
 	lower   string
 	off     [4]int
 	nameEnd int // bytes of the lower-cased name at the start of lower: the sort key
@@ -34,10 +36,10 @@ type subItem struct {
 func (s *subItem) FilterValue() string { return s.lower }
 
 func newSubItem(s steps.SubaccountInfo) *subItem {
-	it := &subItem{info: s}
+	it := &subItem{info: s, show: [4]string{inert(s.Name), inert(s.Subdomain), inert(s.Region), inert(s.Path)}}
 	var b strings.Builder
 	r := 0
-	for i, f := range [...]string{s.Name, s.Subdomain, s.Region, s.Path, s.ID} {
+	for i, f := range [...]string{it.show[0], it.show[1], it.show[2], it.show[3], s.ID} {
 		if i > 0 {
 			b.WriteByte(' ')
 			r++
@@ -222,27 +224,27 @@ func (d *subDelegate) Render(w io.Writer, m list.Model, index int, item list.Ite
 		hl = m.MatchesForItem(index)
 	}
 	on := index == m.Index()
-	s := it.info
+	name, sub, region, path := it.show[0], it.show[1], it.show[2], it.show[3]
 	var b strings.Builder
 	b.Grow(d.name + d.region + d.sub + d.dir + 32)
 	b.WriteString(st.cursor(on))
 	b.WriteByte(' ')
 	if on {
 		var nb strings.Builder
-		writeCell(&nb, s.Name, d.name, e, hl, it.off[0], true)
+		writeCell(&nb, name, d.name, e, hl, it.off[0], true)
 		b.WriteString(st.Selected.Render(nb.String()))
 	} else {
-		writeCell(&b, s.Name, d.name, e, hl, it.off[0], true)
+		writeCell(&b, name, d.name, e, hl, it.off[0], true)
 	}
 	b.WriteString("  ")
-	writeCell(&b, s.Region, d.region, e, hl, it.off[2], true)
+	writeCell(&b, region, d.region, e, hl, it.off[2], true)
 	b.WriteString("  ")
-	writeCell(&b, s.Subdomain, d.sub, e, hl, it.off[1], true)
+	writeCell(&b, sub, d.sub, e, hl, it.off[1], true)
 	b.WriteString("  ")
-	if s.Path == "" {
+	if path == "" {
 		b.WriteString(st.g.Skip)
 	} else {
-		writeCell(&b, s.Path, d.dir, e, hl, it.off[3], false)
+		writeCell(&b, path, d.dir, e, hl, it.off[3], false)
 	}
 	io.WriteString(w, b.String()) //nolint:errcheck // a strings.Builder
 }

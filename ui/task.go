@@ -84,7 +84,7 @@ func (t *task) line(st *styles) string {
 	if !t.running() {
 		return ""
 	}
-	return t.spin.View() + " " + t.what + st.g.Ellipsis
+	return t.spin.View() + " " + inert(t.what) + st.g.Ellipsis
 }
 
 // screenBase holds the defaults of the screen contract, so a screen writes

@@ -229,9 +229,9 @@ func (m *model) Summary() string {
 	}
 	st := m.e.st
 	s := fmt.Sprintf("%s OAuth client for %s ready (instance %s, key %s)\n  clientid: %s\n  tokenurl: %s\n  url:      %s\n",
-		st.g.OK, r.Subaccount.Name, r.Instance.Name, r.Key.Name, r.Credentials.ClientID, r.Credentials.TokenURL, r.Credentials.URL)
+		st.g.OK, inert(r.Subaccount.Name), inert(r.Instance.Name), inert(r.Key.Name), inert(r.Credentials.ClientID), inert(r.Credentials.TokenURL), inert(r.Credentials.URL))
 	if rv, ok := m.cur().(*revealModel); ok && rv.keychain != nil && rv.keychain.Account != "" {
-		s += fmt.Sprintf("  secret:   in the OS keychain (service %s, account %s)\n", rv.keychain.Service, rv.keychain.Account)
+		s += fmt.Sprintf("  secret:   in the OS keychain (service %s, account %s)\n", inert(rv.keychain.Service), inert(rv.keychain.Account))
 	} else {
 		s += "  secret:   not stored; run cpikey again to reveal the key once more\n"
 	}

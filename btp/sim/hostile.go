@@ -84,11 +84,11 @@ func (s *Server) sayHeader(text string) string {
 
 // hostileWorldLocked gives the global account, directories, subaccounts
 // and orgs hostile display names, and adds a hostile space beside dev and
-// prod (dev keeps its name, so the default target still works). Subdomains
-// stay as they are: SAP allows only DNS labels there, and cpikey sends them
-// in headers.
+// prod (dev keeps its name, so the default target still works) holding an
+// it-rt instance and key someone else named. Subdomains stay as they are:
+// SAP allows only DNS labels there, and cpikey sends them in headers.
 func (s *Server) hostileWorldLocked() {
-	w := s.world
+	w, now := s.world, s.now()
 	w.GlobalAccountName = s.say(w.GlobalAccountName)
 	for _, d := range w.Directories {
 		d.Name = s.say(d.Name)
@@ -98,7 +98,17 @@ func (s *Server) hostileWorldLocked() {
 	}
 	for _, o := range w.Orgs {
 		o.Name = s.say(o.Name)
-		w.Spaces = append(w.Spaces, &Space{GUID: s.nextID(), Name: s.say("staging"), Org: o.GUID, Created: s.now()})
+		sp := &Space{GUID: s.nextID(), Name: s.say("staging"), Org: o.GUID, Created: now}
+		w.Spaces = append(w.Spaces, sp)
+		done := Operation{Type: "create", Started: now, ReadyAt: now}
+		inst := &Instance{GUID: s.nextID(), Name: s.say("CPI_OTHER"), Subaccount: o.Subaccount, Space: sp.GUID,
+			Plan: "integration-flow", Parameters: map[string]any{"roles": []any{"ESBMessaging.send"}},
+			Op: done, Created: now, CreatedBy: AdminUser}
+		kg := s.nextID()
+		key := &Key{GUID: kg, Name: s.say("CPI_OTHER-key"), Instance: inst.GUID, Parameters: map[string]any{},
+			KeyType: "client_id_secret", ClientID: clientIDFor(kg, inst.Plan, w.subaccount(o.Subaccount).Subdomain),
+			Op: done, Created: now}
+		w.Instances, w.Keys = append(w.Instances, inst), append(w.Keys, key)
 	}
 }
 

@@ -131,7 +131,7 @@ func (m *checkModel) refresh() {
 			b.WriteString(wrap(st.fail(m.blocker()), m.w, 2) + "\n")
 		case len(m.report.MissingPlans) > 0:
 			b.WriteString(wrap(fmt.Sprintf("Press enter to assign %s to %s (needs global account administrator rights), esc to go back.",
-				planList(m.report.MissingPlans), m.sub.Name), m.w, 0) + "\n")
+				planList(m.report.MissingPlans), inert(m.sub.Name)), m.w, 0) + "\n")
 		default:
 			b.WriteString(st.ok("Everything needed is in place.") + "\n")
 		}

@@ -38,9 +38,11 @@ func (c *combo) value() string {
 func (c *combo) picked() bool { return c.cursor > 0 && c.cursor <= len(c.options) }
 
 // setText puts s in the text row and selects the row; the whole name shows
-// (no window left over from a longer or shorter value).
+// (no window left over from a longer or shorter value). s may be a name
+// SAP listed (or one derived from it): the row shows and edits it inert,
+// and one with control characters is no valid name anyway.
 func (c *combo) setText(s string) {
-	c.in.SetValue(s)
+	c.in.SetValue(inert(s))
 	c.in.CursorEnd()
 	c.cursor = 0
 }
@@ -140,7 +142,7 @@ func (c *combo) view(st *styles, width int, focused bool, newNote string) string
 	for i := c.offset; i < end; i++ {
 		o := c.options[i]
 		mark := st.g.RadioOff
-		label := o.label
+		label := inert(o.label) // names SAP lists (instances, keys)
 		if c.cursor == i+1 {
 			mark = st.g.RadioOn
 			if focused {
@@ -149,7 +151,7 @@ func (c *combo) view(st *styles, width int, focused bool, newNote string) string
 		}
 		line := mark + " " + label
 		if o.note != "" {
-			line += "  " + st.Subtle.Render(o.note)
+			line += "  " + st.Subtle.Render(inert(o.note))
 		}
 		b.WriteString("\n" + ansi.Truncate(line, width, st.g.Ellipsis))
 	}

@@ -92,9 +92,10 @@ func newStyles(ascii bool) *styles {
 // texts, URLs) reaches a frame only through inert, before any of our own
 // styling adds escape sequences. The choke points that call it, each for a
 // class of strings: ok/warn/fail (every status line, so every error), the
-// rows of the lists (picker, subaccount rows), task.line (what runs), the
-// flow's progress events where they enter the wizard (Reporter.take), the
-// screens' headings, and the value columns of review and reveal.
+// rows of the lists (picker, combo and its text row, subaccount rows),
+// task.line (what runs), the flow's progress events where they enter the
+// wizard (Reporter.take), the screens' headings, and the value columns of
+// where, review and reveal.
 func inert(s string) string { return safetext.Line(s) }
 
 // ok, warn and fail render "<glyph> text"; the glyph carries the meaning.

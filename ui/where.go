@@ -335,7 +335,7 @@ func (m *whereModel) view() string {
 		if m.focus == f {
 			b.WriteString("\n" + indent(p.view(st, m.w-4, true), 4) + "\n")
 		} else {
-			b.WriteString("  " + value + "\n")
+			b.WriteString("  " + inert(value) + "\n") // an org or space name
 		}
 	}
 	section(focusRuntime, "Runtime", &m.runtime, m.runtime.items[m.runtime.cursor].label)

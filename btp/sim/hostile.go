@@ -62,16 +62,21 @@ func (l *hostileLog) add(s string) string {
 	return s
 }
 
-// say is text as the server words it: with Config.Hostile, followed by
-// every attack. Use it where a text a user may see is made.
+// Hostile is text as a hostile SAP words it: followed by every attack.
+func Hostile(text string) string {
+	if text != "" {
+		text += " "
+	}
+	return text + hostilePayload
+}
+
+// say is text as the server words it: with Config.Hostile, Hostile(text).
+// Use it where a text a user may see is made.
 func (s *Server) say(text string) string {
 	if !s.cfg.Hostile {
 		return text
 	}
-	if text != "" {
-		text += " "
-	}
-	return s.hostile.add(text + hostilePayload)
+	return s.hostile.add(Hostile(text))
 }
 
 // sayHeader is say for a response header value.
@@ -114,7 +119,7 @@ func (s *Server) hostileWorldLocked() {
 
 // HostileSpace is the name of the hostile space Config.Hostile adds to
 // every org (the user may pick it; cpikey must send it exactly).
-func HostileSpace() string { return "staging " + hostilePayload }
+func HostileSpace() string { return Hostile("staging") }
 
 // HostileStrings returns every hostile string this server seeded in its
 // world or sent in an answer so far (Config.Hostile), sorted.

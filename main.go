@@ -115,7 +115,7 @@ func exitCode(stderr io.Writer, cmd *cobra.Command, err error) int {
 		fmt.Fprintln(stderr, "cpikey:", msg)
 		return exitUsage
 	case errors.As(err, &ie):
-		fmt.Fprintf(stderr, "\n%s: %v\n", name, err)
+		fmt.Fprintf(stderr, "\n%s: %s\n", name, msg)
 		return exitInterrupted
 	case errors.Is(err, context.Canceled), errors.Is(err, ui.ErrInterrupted):
 		fmt.Fprintln(stderr, "\ncpikey: interrupted.", msg)

@@ -388,6 +388,20 @@ func TestHostile_WizardShowsServerTextInert(t *testing.T) {
 		atReveal(t, m, r)
 		inspectFrames(t, tally, m, "reveal not verified", `not verified: invalid_client: Bad credentials \x1b]52`)
 	})
+	t.Run("tenant check and inline call", func(t *testing.T) {
+		r := testResult()
+		r.Tenant = &steps.TenantCheck{Method: "GET", URL: "https://t.example/http/x", Status: 403,
+			Outcome: steps.TenantRoleMissing, Message: h("the runtime refused the token")}
+		res := tryFailed()
+		res.Response.Body = []byte(h("An internal server error occured") + "\n" + h("second line"))
+		res.Diagnosis, res.Notes = h("500 Internal Server Error: the iFlow failed"), []string{h("a note")}
+		m := newTestModel(t, func(o *Options) { o.TryCall = fakeTry(res) })
+		resize(m, 120, 40)
+		atReveal(t, m, r)
+		inspectFrames(t, tally, m, "tenant check", `the runtime refused the token \x1b]52`)
+		tryRun(t, m, "/http/x")
+		inspectFrames(t, tally, m, "inline call", `An internal server error occured \x1b]52`, `a note \x1b]52`, `the iFlow failed \x1b]52`)
+	})
 	t.Run("SSO login URL", func(t *testing.T) {
 		m := newTestModel(t, func(o *Options) { o.LastGlobalAccount = "acme-global"; o.Browser = &fakeBrowser{} })
 		resize(m, 120, 40)

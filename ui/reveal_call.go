@@ -164,7 +164,7 @@ func (m *revealModel) tryResult(r *profiles.CallResult, room int) string {
 	}
 	if r.Diagnosis != "" {
 		d := strings.TrimPrefix(r.Diagnosis, fmt.Sprintf("%d %s", resp.Status, resp.StatusText)+": ")
-		b.WriteString(indent(wrap(d, m.w-2, 0), 2) + "\n")
+		b.WriteString(indent(wrap(inert(d), m.w-2, 0), 2) + "\n")
 	}
 	// One line for the gap, one for "more" when cut.
 	n := min(previewLines, room-strings.Count(b.String(), "\n")-2)

@@ -120,7 +120,7 @@ func TestOrgsAndSpaces(t *testing.T) {
 	s := startSim(t, sim.Config{})
 	c := loggedIn(t, s, sim.AdminUser, sim.AdminPassword)
 	orgs, err := c.ListOrgs(ctx(t))
-	if err != nil || len(orgs) != 2 || orgs[0].Name > orgs[1].Name {
+	if err != nil || len(orgs) != 3 || orgs[0].Name > orgs[1].Name || orgs[1].Name > orgs[2].Name { // CPI Dev, New, QA
 		t.Fatalf("orgs %v %v", orgs, err)
 	}
 	want := sim.SubReadySubdomain + "_qa"

@@ -30,7 +30,7 @@ func TestGetGlobalAccount_HierarchyAndPaths(t *testing.T) {
 			t.Errorf("path of %s = %q (%t), want %q", id, got, ok, p)
 		}
 	}
-	if len(ga.AllSubaccounts()) != 3 {
+	if len(ga.AllSubaccounts()) != 4 { // and CPI New, empty
 		t.Errorf("all subaccounts %d", len(ga.AllSubaccounts()))
 	}
 	dir := ga.ManagingDirectory(ready.GUID, "ENTITLEMENTS")
@@ -60,7 +60,7 @@ func TestSubaccounts_ListAndGet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != 43 {
+	if len(list) != 44 {
 		t.Fatalf("%d subaccounts", len(list))
 	}
 	ready := e.sub(sim.SubReadySubdomain)

@@ -450,7 +450,7 @@ func TestCCVisibility_OrgsSpacesPlans(t *testing.T) {
 		}
 		return int(r.json(t)["pagination"].(map[string]any)["total_results"].(float64))
 	}
-	if n := count(admin, "/v3/organizations"); n != 2 {
+	if n := count(admin, "/v3/organizations"); n != 3 { // CPI Dev, CPI QA, CPI New
 		t.Errorf("admin orgs = %d", n)
 	}
 	if n := count(admin, "/v3/organizations?names="+strings.ToUpper(SubReadySubdomain)+"_QA"); n != 1 {

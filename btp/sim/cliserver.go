@@ -87,6 +87,12 @@ func init() {
 		"services/binding?get":               (*Server).cliBindingGet,
 		"services/binding?list":              (*Server).cliBindingList,
 		"services/binding?delete":            (*Server).cliBindingDelete,
+		"accounts/subscription?list":         (*Server).cliSubscriptionList,
+		"accounts/subscription?get":          (*Server).cliSubscriptionGet,
+		"accounts/subaccount?subscribe":      (*Server).cliSubscribe,
+		"security/role-collection?list":      (*Server).cliRoleCollectionList,
+		"security/role-collection?get":       (*Server).cliRoleCollectionGet,
+		"security/role-collection?assign":    (*Server).cliRoleCollectionAssign,
 	}
 }
 

@@ -268,7 +268,7 @@ var cliCF = cliCatalogService{
 // cliCatalogLocked returns the services the GA owns besides the padding.
 func (s *Server) cliCatalogLocked() []cliCatalogService {
 	if s.world.GAHasITRT {
-		return []cliCatalogService{cliITRT, cliCF}
+		return []cliCatalogService{cliITRT, s.world.suiteCatalog(), cliCF}
 	}
 	return []cliCatalogService{cliCF}
 }
@@ -366,6 +366,7 @@ func (s *Server) cliEntitlementList(c *cliCall) cliResult {
 		if parent != view {
 			continue // managed elsewhere: the GA view does not show directory-managed subaccounts
 		}
+		s.suiteLocked(sa) // a "ready" subaccount's Integration Suite entitlement becomes explicit
 		for _, a := range w.Assignments {
 			if a.Subaccount == sa.GUID {
 				rows = append(rows, row{a, parent})

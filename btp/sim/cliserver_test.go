@@ -290,7 +290,7 @@ func TestCLIGlobalAccount_Hierarchy(t *testing.T) {
 		d.Children[0].Subaccounts[0].DisplayName != SubReady || d.Children[0].Subaccounts[0].ParentType != "FOLDER" {
 		t.Errorf("nested %+v", d.Children)
 	}
-	if len(ga.Subaccounts) != 1 || ga.Subaccounts[0].DisplayName != SubFresh {
+	if len(ga.Subaccounts) != 2 || ga.Subaccounts[0].DisplayName != SubFresh || ga.Subaccounts[1].DisplayName != SubEmpty {
 		t.Errorf("top-level subaccounts %+v", ga.Subaccounts)
 	}
 	// Directories in the hierarchy carry description, not subdomain or

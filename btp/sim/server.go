@@ -32,6 +32,11 @@ type Config struct {
 	BindTime time.Duration
 	// EntitleTime is how long an entitlement assignment takes (0: 10ms).
 	EntitleTime time.Duration
+	// SubscribeTime is how long a subscription takes (0: 20ms);
+	// SubscribeFailures makes the first n subscriptions end in
+	// SUBSCRIBE_FAILED (integration-suite.md §1.6).
+	SubscribeTime     time.Duration
+	SubscribeFailures int
 	// Latency is added to every request.
 	Latency time.Duration
 	// TokenLifetime is the CF access token lifetime (0: 20 minutes).
@@ -86,6 +91,8 @@ type Server struct {
 
 	cli, cf, xsuaa *listener
 	tenant         *tenantState // the runtime and management hosts (tenant.go)
+	// subscribeFailures counts down Config.SubscribeFailures.
+	subscribeFailures int
 	// padding is built on the first entitlement listing: building 3 MB
 	// in Start would delay the demo's first frame by ~20 ms.
 	paddingOnce sync.Once
@@ -138,6 +145,9 @@ func Start(cfg Config) (*Server, error) {
 	if cfg.EntitleTime == 0 {
 		cfg.EntitleTime = 10 * time.Millisecond
 	}
+	if cfg.SubscribeTime == 0 {
+		cfg.SubscribeTime = 20 * time.Millisecond
+	}
 	if cfg.TokenLifetime == 0 {
 		cfg.TokenLifetime = 20 * time.Minute
 	}
@@ -156,6 +166,8 @@ func Start(cfg Config) (*Server, error) {
 		tokens:   map[string]*cfToken{},
 		refresh:  map[string]string{},
 		passcode: map[string]passcode{},
+
+		subscribeFailures: cfg.SubscribeFailures,
 	}
 	if cfg.StateFile != "" {
 		if b, err := os.ReadFile(cfg.StateFile); err == nil {
@@ -173,9 +185,11 @@ func Start(cfg Config) (*Server, error) {
 			s.hostileWorldLocked()
 		}
 	}
+	// Also into demo state saved before the empty subaccount existed.
+	s.world.addEmptySubaccount(cfg.Now())
 
 	var err error
-	if s.cli, err = serve("BTP CLI server", cfg.CLIServerAddr, s.wrap("cli", s.cliServerHandler())); err != nil {
+	if s.cli, err = serve("BTP CLI server", cfg.CLIServerAddr, s.wrap("cli", s.suiteUI(s.cliServerHandler()))); err != nil {
 		return nil, err
 	}
 	if s.cf, err = serve("Cloud Foundry", cfg.CFAddr, s.wrap("cf", s.cfHandler())); err != nil {

@@ -52,6 +52,8 @@ type Subaccount struct {
 	// TenantProvisioned: Cloud Integration activated in Integration Suite.
 	// The it-rt broker refuses to provision otherwise.
 	TenantProvisioned bool `json:"tenantProvisioned"`
+	// Suite: subscription and role collections (suite.go); nil = ready.
+	Suite *Suite `json:"suite,omitempty"`
 }
 
 // Assignment is an entitlement of one plan to one subaccount.
@@ -142,7 +144,10 @@ type World struct {
 	GlobalAccountName      string `json:"globalAccountName"`
 	GlobalAccountSubdomain string `json:"globalAccountSubdomain"`
 	// GAHasITRT: the global account owns it-rt (Integration Suite purchased).
-	GAHasITRT   bool          `json:"gaHasItrt"`
+	GAHasITRT bool `json:"gaHasItrt"`
+	// SuiteTrial: the global account owns integrationsuite-trial instead
+	// of integrationsuite (a trial account).
+	SuiteTrial  bool          `json:"suiteTrial,omitempty"`
 	Users       []*User       `json:"users"`
 	Directories []*Directory  `json:"directories"`
 	Subaccounts []*Subaccount `json:"subaccounts"`

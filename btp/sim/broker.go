@@ -122,9 +122,10 @@ func stringList(v any) ([]string, string) {
 }
 
 // brokerTenantError is what the broker says when Cloud Integration was not
-// activated in the subaccount.
+// activated in the subaccount. SAP's exact words are unknown; public
+// reports name the broker it-broker-rt (integration-suite.md §4.3).
 func brokerTenantError(sa *Subaccount) string {
-	return fmt.Sprintf("Tenant of subaccount %s is not provisioned: the Cloud Integration capability has not been activated in SAP Integration Suite", sa.GUID)
+	return fmt.Sprintf("Service broker it-broker-rt failed with: Tenant of subaccount %s is not provisioned: the Cloud Integration capability has not been activated in SAP Integration Suite", sa.GUID)
 }
 
 // clientIDFor builds an it-rt client id: sb-<uuid>!b<n>|it-rt-<subdomain>!b56186.

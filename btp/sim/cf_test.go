@@ -667,7 +667,8 @@ func TestCCCreateInstance_BrokerFailures(t *testing.T) {
 					sa.TenantProvisioned = false
 				}
 			})
-		}, nil, "provision could not be completed: Service broker error: Tenant of subaccount", "Service broker error: Tenant"},
+		}, nil, "provision could not be completed: Service broker error: Service broker it-broker-rt failed with: Tenant of subaccount",
+			"Service broker error: Service broker it-broker-rt failed with: Tenant"},
 		{"job failure", func(f *cfFixture) {
 			f.s.Inject(Fault{Kind: FaultJobFailure, Match: "cf:POST /v3/service_instances", Message: "quota exceeded"})
 		}, nil, "create managed could not be completed: quota exceeded", "quota exceeded"},

@@ -278,3 +278,25 @@ func TestSuite_RoleUsersArePaged(t *testing.T) {
 		t.Errorf("page 3: count %d, pages %d, items %d", pages.Count, pages.TotalPages, len(pages.Items))
 	}
 }
+
+func TestSuite_BrokerRefusesUntilActivated(t *testing.T) {
+	c := newCLIT(t, Config{})
+	c.login(AdminUser, AdminPassword)
+	empty := c.sub(SubEmptySubdomain).GUID
+	c.cmd("accounts/entitlement", "assign", map[string]any{"globalAccount": GASubdomain, "subaccount": empty,
+		"serviceName": "it-rt", "servicePlanName": "api", "amount": "1"})
+	c.clock.add(time.Second)
+	var plan map[string]any
+	c.cmd("services/plan", "get", map[string]any{"subaccount": empty, "name": "api", "offeringName": "it-rt"}).json(t, &plan)
+	create := func(name string) cliResp {
+		return c.cmd("services/instance", "create", map[string]any{"subaccount": empty, "name": name, "plan": plan["id"],
+			"parameters": `{"roles":["MonitoringDataRead"]}`})
+	}
+	if r := create("before"); r.backend() != "502" || !bytes.Contains(r.body, []byte("it-broker-rt")) || !bytes.Contains(r.body, []byte("not provisioned")) {
+		t.Errorf("before the activation: %s %s", r.backend(), r.body)
+	}
+	c.s.Do(func(w *World) { w.subaccount(empty).TenantProvisioned = true })
+	if r := create("after"); r.backend() != "202" {
+		t.Errorf("after the activation: %s %s", r.backend(), r.body)
+	}
+}

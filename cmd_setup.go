@@ -95,6 +95,7 @@ Exit codes: 0 done; 1 failed; 2 usage error or missing input with --yes; 130 int
 	fl.BoolVar(&o.jsonOut, "json", false, "with --yes: result as JSON on stdout")
 	fl.BoolVar(&o.showSecret, "show-secret", false, "include clientsecret in --json output")
 	fl.BoolVar(&in.NoKeychain, "no-keychain", false, "do not store the secret in the OS keychain")
+	fl.BoolVar(&in.SetupSuite, "setup-integration-suite", false, "with --yes: set up SAP Integration Suite if missing (entitle, subscribe, assign roles), then wait for its activation in the browser")
 	fl.BoolVar(&o.demoReset, "demo-reset", false, "with --demo: remove the demo's state, profiles and keychain entries first, then start afresh")
 	fl.BoolVar(&o.showVersion, "version", false, "print version information")
 	fl.SortFlags = false

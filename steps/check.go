@@ -125,10 +125,11 @@ func (f *Flow) Check(ctx context.Context, sub SubaccountInfo, plan string, rt Ru
 		envErr  error
 		entDone = make(chan struct{})
 	)
+	suite := f.startSuiteReads(ctx, sub.ID)
 	go func() {
 		defer close(entDone)
 		entErr = f.btp(ctx, func(c *cliserver.Client) (err error) {
-			ents, err = c.ListEntitlements(ctx, "", sub.ID, dirID, itrt.Service)
+			ents, err = c.ListEntitlements(ctx, "", sub.ID, dirID, append([]string{itrt.Service}, itrt.SuiteServices...)...)
 			return err
 		})
 	}()
@@ -149,6 +150,9 @@ func (f *Flow) Check(ctx context.Context, sub SubaccountInfo, plan string, rt Ru
 
 	r := &CheckReport{Subaccount: sub, GlobalAccountHasService: ents.Owns(itrt.Service)}
 	r.DirectoryID = dirID
+	if r.Suite, err = f.suiteReport(ctx, sub, ents, suite); err != nil {
+		return nil, f.fail(StepCheck, err)
+	}
 	if !r.GlobalAccountHasService {
 		r.Items = append(r.Items, CheckItem{OK: false, Title: "it-rt in the global account",
 			Detail: "the global account owns no SAP Process Integration Runtime (it-rt): SAP Integration Suite must be purchased or entitled at global-account level first"})
@@ -196,8 +200,9 @@ func (f *Flow) Check(ctx context.Context, sub SubaccountInfo, plan string, rt Ru
 	}
 	f.recordEntitlements(r)
 	f.visibilityItem(ctx, r, plan, rt)
+	r.Items = append(r.Suite.items(), r.Items...) // Integration Suite comes first
 	f.report(Event{Step: StepCheck, Kind: EventDone, Message: fmt.Sprintf("Checked %s: %s", sub.Name, r.summary())})
-	if !r.GlobalAccountHasService {
+	if !r.GlobalAccountHasService && !r.Suite.NeedsSetup() { // with Integration Suite to set up, that comes first
 		return r, f.fail(StepCheck, ErrNoServiceInGlobalAccount)
 	}
 	return r, nil

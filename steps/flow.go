@@ -132,6 +132,9 @@ type CheckReport struct {
 	MissingPlans            []string // plans Entitle would assign
 	PlanVisible             bool     // the chosen plan is in the marketplace where the instance lives
 	DirectoryID             string   // directory managing the subaccount's entitlements, if any
+
+	// Suite is SAP Integration Suite: entitled, subscribed, activated (suite.go).
+	Suite *SuiteReport
 }
 
 // Org and Space are Cloud Foundry picks.

@@ -28,6 +28,9 @@ type HeadlessInput struct {
 	// UpdateRoles / AcceptRoles: what to do with a reused instance whose
 	// roles differ (--update-roles, --accept-roles).
 	UpdateRoles, AcceptRoles bool
+	// SetupSuite lets the run set up SAP Integration Suite when it is
+	// missing (--setup-integration-suite); never implicit.
+	SetupSuite bool
 }
 
 // UsageError is missing or contradictory input; headless mode exits 2.
@@ -102,6 +105,13 @@ func RunHeadless(ctx context.Context, f *Flow, in HeadlessInput) (*Result, error
 		return nil, fmt.Errorf("subaccount %s has no Cloud Foundry environment: enable Cloud Foundry in the cockpit "+
 			"(subaccount > Overview > Enable Cloud Foundry), or rerun with --runtime other (Service Manager)", sub.Name)
 	}
+	suiteSetup := report.Suite.NeedsSetup()
+	if suiteSetup {
+		// Refused before any write unless --setup-integration-suite asked.
+		if err := f.suiteConsent(in, report); err != nil {
+			return nil, err
+		}
+	}
 	t := Target{Subaccount: sub, Runtime: in.Runtime, Plan: in.Plan, Instance: in.Instance,
 		Key: in.Key, Roles: in.Roles, NoKeychain: in.NoKeychain, Space: in.Space, OrgName: in.Org,
 		UpdateRoles: in.UpdateRoles, AcceptRoles: in.AcceptRoles}
@@ -112,6 +122,21 @@ func RunHeadless(ctx context.Context, f *Flow, in HeadlessInput) (*Result, error
 		if err := f.resolveWhere(ctx, report, &t); err != nil {
 			return nil, err
 		}
+	}
+	switch {
+	case suiteSetup:
+		if err := f.setupSuiteHeadless(ctx, report); err != nil {
+			return nil, err
+		}
+		// Activation can change what the global account offers (it-rt
+		// plans on trial accounts): check again, then go on as usual.
+		if report, err = f.Check(ctx, sub, in.Plan, in.Runtime); err != nil {
+			return nil, err
+		}
+	case in.SetupSuite && report.Suite.Known():
+		// Asked to set up and already active: finish what an interrupted
+		// setup may have left, the consultant's role collections.
+		f.consultantRoles(ctx, report.Subaccount, report.Suite)
 	}
 	if len(report.MissingPlans) > 0 {
 		if err := f.Entitle(ctx, report); err != nil {

@@ -26,12 +26,18 @@ import (
 // one, lower the record.
 
 // wantFresh is the happy path on a fresh subaccount (CF runtime): entitle
-// both plans, create instance and key, reveal and verify.
+// both plans, create instance and key, reveal and verify. Integration Suite
+// is ready there, which costs two reads beside the entitlement listing
+// (issue 19: entitlement from that listing, subscription, and the PI_*
+// role collections that show the activation; the user's
+// Integration_Provisioner is read only when the activation is not seen).
 var wantFresh = []string{
 	"cli:login",
 	"cli:accounts/global-account?get",         // hierarchy (subaccount names and directory paths)
-	"cli:accounts/entitlement?list",           // } concurrent
+	"cli:accounts/entitlement?list",           // } concurrent (keeps it-rt and Integration Suite)
 	"cli:accounts/environment-instance?list",  // }
+	"cli:accounts/subscription?list",          // } Integration Suite subscribed?
+	"cli:security/role-collection?list",       // } Cloud Integration activated? (PI_* exist)
 	"cf:GET /",                                //   } Cloud Foundry login and spaces, started as soon as the
 	"uaa:POST /oauth/token",                   //   } environment names the org: concurrent with the
 	"cf:GET /v3/spaces",                       //   } entitlement listing and assignments
@@ -60,6 +66,8 @@ var wantRerun = []string{
 	"cli:accounts/global-account?get",
 	"cli:accounts/entitlement?list",
 	"cli:accounts/environment-instance?list",
+	"cli:accounts/subscription?list",
+	"cli:security/role-collection?list",
 	"cf:GET /",
 	"uaa:POST /oauth/token",
 	"cf:GET /v3/spaces",
@@ -234,6 +242,11 @@ func TestRoundTrips_IndependentRequestsOverlap(t *testing.T) {
 	for _, m := range []string{"cli:accounts/entitlement?list", "cli:accounts/entitlement?assign", "cf:GET /v3/service_plans", "cf:GET /v3/service_instances"} {
 		e.sim.Inject(sim.Fault{Kind: sim.FaultLatency, Match: m, Latency: slow})
 	}
+	// The Integration Suite reads are slow too, so their overlap with the
+	// entitlement listing does not depend on which one starts first.
+	for _, m := range []string{"cli:accounts/subscription?list", "cli:security/role-collection?list"} {
+		e.sim.Inject(sim.Fault{Kind: sim.FaultLatency, Match: m, Latency: slow})
+	}
 	if _, err := e.run(t, e.input(sim.SubFresh)); err != nil {
 		t.Fatal(err)
 	}
@@ -246,6 +259,8 @@ func TestRoundTrips_IndependentRequestsOverlap(t *testing.T) {
 		{"CF discovery beside entitlements", ents, rec.first(t, "cf:GET /")},
 		{"CF login beside entitlements", ents, rec.first(t, "uaa:POST /oauth/token")},
 		{"spaces beside entitlements", ents, rec.first(t, "cf:GET /v3/spaces")},
+		{"subscriptions beside entitlements", ents, rec.first(t, "cli:accounts/subscription?list")},
+		{"role collections beside entitlements", ents, rec.first(t, "cli:security/role-collection?list")},
 		{"instance lookup beside plan lookup", rec.first(t, "cf:GET /v3/service_plans"), rec.first(t, "cf:GET /v3/service_instances")},
 	}
 	if a := rec.spans("cli:accounts/entitlement?assign"); len(a) != 2 {

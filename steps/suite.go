@@ -193,7 +193,7 @@ func (s *SuiteReport) ActivationSteps() []string {
 	}
 	return []string{
 		"Open " + url,
-		"Click " + strings.Join(itrt.Activation, " -> ") + " (choose Build Integration Scenarios for Cloud Integration)",
+		"Click " + strings.Join(itrt.Activation, " -> "),
 		"If Integration Suite says you are not authorized, log out and in again (or use a private window): role collections take effect with a fresh login",
 		"Wait until the capability shows Active; cpikey notices by itself",
 	}
@@ -502,7 +502,8 @@ func sameOrigin(a, b string) bool {
 // and waits for the subscription (SUBSCRIBE_FAILED stops with SAP's reason),
 // and assigns Integration_Provisioner to the user unless they hold it. Each
 // step looks first, so nothing is done twice and a rerun resumes. It works
-// on a copy of s and returns it updated.
+// on a copy of s and returns it updated, also with an error: as far as it
+// got, so that trying again resumes after the last step done.
 func (f *Flow) SetupSuite(ctx context.Context, sub SubaccountInfo, s *SuiteReport, plan string) (*SuiteReport, error) {
 	if s == nil {
 		return nil, errors.New("no Integration Suite check to set up from: run the check first")
@@ -518,17 +519,17 @@ func (f *Flow) SetupSuite(ctx context.Context, sub SubaccountInfo, s *SuiteRepor
 	f.report(Event{Step: StepSuite, Kind: EventStarted, Message: "Setting up SAP Integration Suite in " + sub.Name})
 	if !s.IsEntitled() {
 		if err := f.entitleSuite(ctx, sub, s, plan); err != nil {
-			return nil, f.fail(StepSuite, err)
+			return s, f.fail(StepSuite, err)
 		}
 	}
 	if !s.Subscribed() {
 		if err := f.subscribeSuite(ctx, sub, s); err != nil {
-			return nil, f.fail(StepSuite, err)
+			return s, f.fail(StepSuite, err)
 		}
 	}
 	if !s.Activated() && !s.UserHasProvisioner {
 		if err := f.assignProvisioner(ctx, sub, s); err != nil {
-			return nil, f.fail(StepSuite, err)
+			return s, f.fail(StepSuite, err)
 		}
 	}
 	f.report(Event{Step: StepSuite, Kind: EventDone, Message: "SAP Integration Suite subscribed in " + sub.Name + " (plan " + s.SubscribedPlan + ")"})

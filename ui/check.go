@@ -64,7 +64,10 @@ func (m *checkModel) blocker() string {
 	if m.report == nil {
 		return ""
 	}
-	if !m.report.GlobalAccountHasService {
+	if b := m.report.Suite.Blocker(); b != "" {
+		return sentence(b) + "."
+	}
+	if !m.report.GlobalAccountHasService && !m.report.Suite.NeedsSetup() {
 		return sentence(steps.ErrNoServiceInGlobalAccount.Error()) + "."
 	}
 	return ""
@@ -129,6 +132,8 @@ func (m *checkModel) refresh() {
 		switch {
 		case m.blocker() != "":
 			b.WriteString(wrap(st.fail(m.blocker()), m.w, 2) + "\n")
+		case m.report.Suite.NeedsSetup():
+			b.WriteString(wrap("Press enter to set up SAP Integration Suite first (you see every step before anything is done), esc to go back.", m.w, 0) + "\n")
 		case len(m.report.MissingPlans) > 0:
 			b.WriteString(wrap(fmt.Sprintf("Press enter to assign %s to %s (needs global account administrator rights), esc to go back.",
 				planList(m.report.MissingPlans), inert(m.sub.Name)), m.w, 0) + "\n")

@@ -32,6 +32,10 @@ type flowAPI interface {
 	Actions(ctx context.Context, t steps.Target) ([]string, error)
 	Provision(ctx context.Context, t steps.Target) (*steps.Result, error)
 	SaveSecret(ctx context.Context, r *steps.Result) error
+	SetupSuite(ctx context.Context, sub steps.SubaccountInfo, s *steps.SuiteReport, plan string) (*steps.SuiteReport, error)
+	CheckActivation(ctx context.Context, sub steps.SubaccountInfo) ([]string, error)
+	MissingConsultantRoles(ctx context.Context, sub steps.SubaccountInfo, s *steps.SuiteReport) ([]string, error)
+	AssignRoles(ctx context.Context, sub steps.SubaccountInfo, s *steps.SuiteReport, names []string) error
 }
 
 // env is what every screen shares: the flow, styles, keys, clock and the

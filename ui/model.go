@@ -162,6 +162,9 @@ func (m *model) apply(t transition) tea.Cmd {
 		return m.push(newCheck(m.e, t.sub, cmp.Or(m.e.opts.Prefill.Plan, steps.DefaultPlan), m.runtime()))
 	case checked:
 		m.c.report = t.report
+		if t.report.Suite.NeedsSetup() {
+			return m.push(newSuite(m.e, t.report))
+		}
 		if len(t.report.MissingPlans) > 0 {
 			return m.push(newEntitle(m.e, t.report))
 		}
@@ -191,6 +194,10 @@ func (m *model) apply(t transition) tea.Cmd {
 		return m.push(newReveal(m.e, t.result, m.c.target))
 	case finished:
 		return m.quit(false)
+	case suiteDone: // back to the check screen, which checks again
+		m.stack = m.stack[:len(m.stack)-1]
+		m.resize()
+		return m.cur().init()
 	}
 	return nil
 }
@@ -339,9 +346,9 @@ func (m *model) View() string {
 func (m *model) header() string {
 	st := m.e.st
 	s := m.screen()
-	step := fmt.Sprintf("step %d of %d", int(s)+1, int(numScreens))
+	step := fmt.Sprintf("step %d of %d", s.step(), int(numScreens))
 	if m.w < 70 {
-		step = fmt.Sprintf("%d/%d", int(s)+1, int(numScreens))
+		step = fmt.Sprintf("%d/%d", s.step(), int(numScreens))
 	}
 	room := m.w - 3 - len(step) // a space before, at least one between
 	title := fmt.Sprintf("cpikey %s %s", st.g.Dot, s.title())

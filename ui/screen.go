@@ -21,6 +21,9 @@ const (
 	screenProgress
 	screenReveal
 	numScreens
+	// screenSuite (suite.go) is a detour after the check, only when SAP
+	// Integration Suite is missing; the header counts it as the check step.
+	screenSuite
 )
 
 var screenNames = [...]string{"login", "subaccount", "check", "entitle", "where", "form", "review", "progress", "reveal"}
@@ -39,6 +42,9 @@ var screenTitles = [...]string{
 
 // String names the screen (logs, tests, the exit message).
 func (s screen) String() string {
+	if s == screenSuite {
+		return "integration-suite"
+	}
 	if s < 0 || s >= numScreens {
 		return "unknown"
 	}
@@ -46,6 +52,9 @@ func (s screen) String() string {
 }
 
 func (s screen) title() string {
+	if s == screenSuite {
+		return "SAP Integration Suite"
+	}
 	if s < 0 || s >= numScreens {
 		return ""
 	}
@@ -96,6 +105,7 @@ type (
 	runRequested struct{}
 	provisioned  struct{ result *steps.Result }
 	finished     struct{}
+	suiteDone    struct{} // Integration Suite is ready: check again
 )
 
 func (goBack) isTransition()           {}
@@ -108,6 +118,7 @@ func (formDone) isTransition()         {}
 func (runRequested) isTransition()     {}
 func (provisioned) isTransition()      {}
 func (finished) isTransition()         {}
+func (suiteDone) isTransition()        {}
 
 // autoTransitionMsg lets init (which returns only a Cmd) finish a screen
 // whose questions flags answered completely. from guards against a screen

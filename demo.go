@@ -37,6 +37,7 @@ var demoTiming = sim.Config{
 	ProvisionTime: 4 * time.Second,
 	BindTime:      1500 * time.Millisecond,
 	EntitleTime:   1500 * time.Millisecond,
+	SubscribeTime: 3 * time.Second,
 }
 
 // demoSimConfig is the demo landscape's simulator with its state in state.

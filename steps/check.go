@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -298,6 +299,9 @@ func (r *CheckReport) planStatus(plan string) PlanStatus {
 }
 
 func (r *CheckReport) summary() string {
+	if r.Suite.NeedsSetup() {
+		return "SAP Integration Suite is not ready (" + r.Suite.missing() + "); it-rt plans missing: " + cmp.Or(strings.Join(r.MissingPlans, ", "), "none")
+	}
 	if len(r.MissingPlans) == 0 {
 		return "both it-rt plans entitled"
 	}

@@ -296,9 +296,9 @@ func (s *SuiteReport) NotReadyError(sub SubaccountInfo) error {
 			missing = append(missing, it.Title+": "+it.Detail)
 		}
 	}
-	return fmt.Errorf("SAP Integration Suite is not ready in subaccount %s, so no it-rt instance can be created yet. %s. "+
+	return fmt.Errorf("SAP Integration Suite is not ready in subaccount %s, so no it-rt instance can be created yet:\n  - %s\n"+
 		"Rerun with --setup-integration-suite to let cpikey do what the APIs allow (entitle, subscribe, assign %s) and guide you "+
-		"through the activation in the browser, or run the wizard (cpikey without --yes)", sub.Name, strings.Join(missing, "; "), itrt.RoleProvisioner)
+		"through the activation in the browser, or run the wizard (cpikey without --yes)", sub.Name, strings.Join(missing, "\n  - "), itrt.RoleProvisioner)
 }
 
 // --- Check's reads -------------------------------------------------------
@@ -532,8 +532,27 @@ func (f *Flow) SetupSuite(ctx context.Context, sub SubaccountInfo, s *SuiteRepor
 			return s, f.fail(StepSuite, err)
 		}
 	}
-	f.report(Event{Step: StepSuite, Kind: EventDone, Message: "SAP Integration Suite subscribed in " + sub.Name + " (plan " + s.SubscribedPlan + ")"})
+	msg := "SAP Integration Suite set up in " + sub.Name
+	if !s.Activated() {
+		msg += "; Cloud Integration is still to be activated"
+	}
+	f.report(Event{Step: StepSuite, Kind: EventDone, Message: msg})
 	return s, nil
+}
+
+// missing names what is known to be missing, for one-line summaries.
+func (s *SuiteReport) missing() string {
+	var out []string
+	switch {
+	case !s.IsEntitled():
+		out = append(out, "not entitled")
+	case s.SubscriptionsErr == nil && !s.Subscribed():
+		out = append(out, "not subscribed")
+	}
+	if s.RolesErr == nil && !s.Activated() {
+		out = append(out, "Cloud Integration looks not activated")
+	}
+	return strings.Join(out, ", ")
 }
 
 func (f *Flow) entitleSuite(ctx context.Context, sub SubaccountInfo, s *SuiteReport, plan string) error {
@@ -661,6 +680,7 @@ func (f *Flow) subscribeSuite(ctx context.Context, sub SubaccountInfo, s *SuiteR
 		switch {
 		case got.State == itrt.SubscriptionSubscribed:
 			s.SubscribedPlan = got.PlanName
+			f.report(Event{Step: StepSuite, Kind: EventDone, Message: fmt.Sprintf("Subscribed %s to SAP Integration Suite (plan %s)", sub.Name, got.PlanName)})
 			return pollResult{Done: true}, nil
 		case strings.HasSuffix(got.State, "_FAILED"):
 			reason := "SAP gave no reason"
@@ -799,12 +819,13 @@ func (f *Flow) MissingConsultantRoles(ctx context.Context, sub SubaccountInfo, s
 // subscription URL with the clicks, then wait until the activation shows.
 func (f *Flow) guideActivation(ctx context.Context, sub SubaccountInfo, s *SuiteReport) error {
 	steps := s.ActivationSteps()
-	f.report(Event{Step: StepSuite, Kind: EventWaiting, Message: "Activate Cloud Integration in your browser: " + strings.Join(steps[:3], ". ")})
+	f.report(Event{Step: StepSuite, Kind: EventStarted, Message: "Activate Cloud Integration in your browser (only a person can): " + strings.Join(steps[:3], ". ")})
 	if f.cfg.OpenURL != nil && s.URL != "" {
 		if err := f.cfg.OpenURL(s.URL); err != nil {
-			f.report(Event{Step: StepSuite, Kind: EventWaiting, Message: "Could not open a browser (" + err.Error() + "); open the URL above yourself"})
+			f.report(Event{Step: StepSuite, Kind: EventStarted, Message: "Could not open a browser (" + err.Error() + "); open the URL above yourself"})
 		}
 	}
+	f.report(Event{Step: StepSuite, Kind: EventStarted, Message: "Waiting for the activation, looking every few seconds: " + ActivationHow()})
 	return f.WaitActivation(ctx, sub, s)
 }
 

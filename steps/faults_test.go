@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,6 +31,9 @@ type faultCase struct {
 	sub     string     // subaccount; default SubFresh (needs entitlements)
 	sim     sim.Config // durations beyond the fast defaults
 	faults  []sim.Fault
+	// suite: from the empty subaccount with --setup-integration-suite (the
+	// person at the browser opens the subscription URL at once).
+	suite bool
 	// cancelOn cancels the first run when the step reports this kind.
 	cancelOn steps.EventKind
 	// provisionTimeout overrides the flow's wait bound for the first run.
@@ -84,6 +88,11 @@ const (
 	mCFKeyFind   = "cf:GET /v3/service_credential_bindings"
 	mCFKeyDetail = "cf:GET /v3/service_credential_bindings/"
 	mCFJobs      = "cf:GET /v3/jobs/"
+	mSubList     = "cli:accounts/subscription?list"
+	mSubGet      = "cli:accounts/subscription?get"
+	mSubscribe   = "cli:accounts/subaccount?subscribe"
+	mRoleList    = "cli:security/role-collection?list"
+	mRoleAssign  = "cli:security/role-collection?assign"
 )
 
 func faultCases() []faultCase {
@@ -165,6 +174,22 @@ func faultCases() []faultCase {
 		// oauth.Verify does not surface Retry-After; the flow retries on its own back-off.
 		{step: steps.StepVerify, fault: "XSUAA 429", faults: []sim.Fault{withRetryAfter(fi(sim.FaultCF429, mXSUAAToken, 1), time.Second)}, requests: map[string]int{mXSUAAToken: 2}},
 		{step: steps.StepVerify, fault: "connection reset", faults: []sim.Fault{fi(sim.FaultConnReset, mXSUAAToken, 1)}},
+
+		// Integration Suite: the check's reads on a ready subaccount, and the
+		// setup from an empty one
+		{step: steps.StepCheck, fault: "backend 429 reading the subscriptions", faults: []sim.Fault{fi(sim.FaultBackend429, mSubList, 2)}, requests: map[string]int{mSubList: 3}},
+		{step: steps.StepCheck, fault: "connection reset reading the role collections", faults: []sim.Fault{fi(sim.FaultConnReset, mRoleList, 1)}, requests: map[string]int{mRoleList: 2}},
+		{step: steps.StepSuite, suite: true, fault: "HTTP 502 on subscribe (not repeated blindly)", faults: []sim.Fault{withStatus(fi(sim.FaultHTTPStatus, mSubscribe, 1), 502)},
+			wantErr: []string{"the BTP CLI server failed (HTTP 502)", "check first whether the change was made anyway"}},
+		{step: steps.StepSuite, suite: true, fault: "BTP session expiry while the subscription runs", sim: sim.Config{SubscribeTime: 400 * time.Millisecond},
+			faults: []sim.Fault{withSkip(fi(sim.FaultSessionExpiry, mSubGet, 1), 1)}, requests: map[string]int{mLogin: 2}},
+		{step: steps.StepSuite, suite: true, fault: "subscription fails", sim: sim.Config{SubscribeFailures: 1},
+			wantErr: []string{"SUBSCRIBE_FAILED", "LOD-HCI-PI", "Rerun cpikey"}},
+		{step: steps.StepSuite, suite: true, fault: "connection reset on a role assignment", faults: []sim.Fault{fi(sim.FaultConnReset, mRoleAssign, 1)},
+			wantErr: []string{"assigning Integration_Provisioner", "may or may not have run"}},
+		{step: steps.StepSuite, suite: true, fault: "5xx burst while looking for the activation", faults: []sim.Fault{withSkip(withStatus(fi(sim.FaultHTTPStatus, mRoleList, 3), 503), 1)}},
+		{step: steps.StepSuite, suite: true, fault: "cancelled while waiting", sim: sim.Config{EntitleTime: 200 * time.Millisecond, SubscribeTime: 300 * time.Millisecond},
+			cancelOn: steps.EventWaiting, wantErr: []string{context.Canceled.Error()}},
 	}
 	// Cancellation at every step, then a rerun.
 	for _, st := range []steps.Step{steps.StepLogin, steps.StepCheck, steps.StepEntitle, steps.StepInstance, steps.StepKey, steps.StepReveal, steps.StepVerify, steps.StepKeychain} {
@@ -302,6 +327,16 @@ func runFaultCase(t *testing.T, tc faultCase) (ok bool, dups int) {
 	in := steps.HeadlessInput{GlobalAccount: sim.GASubdomain, Subaccount: sub, Runtime: rt, User: sim.AdminUser, Password: sim.AdminPassword}
 	if rt == steps.RuntimeOther {
 		in.Subaccount = sim.SubNoCF
+	}
+	if tc.suite {
+		in.Subaccount, in.SetupSuite = sim.SubEmpty, true
+		fcfg.OpenURL = func(url string) error {
+			resp, err := http.Get(url)
+			if err == nil {
+				resp.Body.Close()
+			}
+			return err
+		}
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), caseBound)

@@ -289,3 +289,27 @@ func TestSuite_ResizeKeepsTheFrame(t *testing.T) {
 		}
 	}
 }
+
+// Server text reaches the screen inert: a hostile subscription error or URL
+// cannot drive the terminal.
+func TestSuite_ServerTextIsInert(t *testing.T) {
+	m := newTestModel(t, func(o *Options) { o.Browser = &fakeBrowser{} })
+	resize(m, 120, 40)
+	atSuite(t, m, reportEmpty())
+	send(m, enter)
+	send(m, suiteSetupMsg{id: sui(m).work.id, err: errors.New("subscription failed: \x1b]52;c;aGk=\x07 \x1b[2J")})
+	v := m.View()
+	if strings.Contains(v, "\x1b]52") || strings.Contains(v, "\x1b[2J") || !strings.Contains(v, `\x1b]52`) {
+		t.Errorf("escape sequences not made inert:\n%q", v)
+	}
+	r := reportEmpty()
+	r.Suite = subscribed(r.Suite)
+	r.Suite.URL = "http://x/\x1b[31mred"
+	m = newTestModel(t, func(o *Options) { o.Browser = &fakeBrowser{} })
+	resize(m, 120, 40)
+	atCheck(t, m, subNew, r)
+	send(m, enter)
+	if v := m.View(); strings.Contains(v, "\x1b[31m") {
+		t.Errorf("URL not made inert:\n%q", v)
+	}
+}

@@ -106,7 +106,7 @@ func TestEmptySubaccount_Wizard(t *testing.T) {
 	openWhenAsked(t, w, w.sim.SuiteURL(sim.SubEmptySubdomain))
 	user := []string{"BTP_USERNAME=" + sim.AdminUser, "BTP_PASSWORD=" + w.password}
 	r := runWizard(t, w, user, 0, "--subaccount", sim.SubEmpty)
-	for _, want := range []string{"SAP Integration Suite", "cpikey can do these steps for you", "Build Integration Scenarios", "looks activated"} {
+	for _, want := range []string{"SAP Integration Suite", "is missing here (it-rt needs it); cpikey can", "Build Integration Scenarios", "looks activated"} {
 		if !bytes.Contains(r.pane, []byte(want)) {
 			t.Errorf("the wizard never showed %q", want)
 		}

@@ -151,9 +151,10 @@ type SuiteAction struct {
 	Role string // the role collection it needs
 }
 
-// Actions lists what SetupSuite would do with plan (see PlanChoices; ""
-// picks the default), in order. The browser step is not among them.
-func (s *SuiteReport) Actions(sub SubaccountInfo, plan string) []SuiteAction {
+// Actions lists what SetupSuite would do in the subaccount with plan (see
+// PlanChoices; "" picks the default), in order. The browser step is not
+// among them.
+func (s *SuiteReport) Actions(plan string) []SuiteAction {
 	if !s.NeedsSetup() || s.Blocker() != "" {
 		return nil
 	}
@@ -162,23 +163,23 @@ func (s *SuiteReport) Actions(sub SubaccountInfo, plan string) []SuiteAction {
 	switch {
 	case s.IsEntitled():
 	case s.EntitleState == "STARTED" || s.EntitleState == "PROCESSING":
-		out = append(out, SuiteAction{What: fmt.Sprintf("Wait for the entitlement %s/%s of %s (assignment in progress)", s.Service, plan, sub.Name)})
+		out = append(out, SuiteAction{What: fmt.Sprintf("Wait for the entitlement %s/%s (assignment in progress)", s.Service, plan)})
 	default:
-		out = append(out, SuiteAction{What: fmt.Sprintf("Assign the entitlement %s/%s to %s", s.Service, plan, sub.Name), Role: "Global Account Administrator"})
+		out = append(out, SuiteAction{What: fmt.Sprintf("Assign the entitlement %s/%s", s.Service, plan), Role: "Global Account Administrator"})
 	}
 	switch s.State {
 	case itrt.SubscriptionSubscribed:
 	case itrt.SubscriptionInProcess:
 		out = append(out, SuiteAction{What: "Wait for the subscription to SAP Integration Suite (in progress)"})
 	default:
-		what := fmt.Sprintf("Subscribe %s to SAP Integration Suite, plan %s", sub.Name, plan)
+		what := "Subscribe to SAP Integration Suite with plan " + plan
 		if s.State == itrt.SubscriptionFailed {
 			what += " (again: the last attempt failed)"
 		}
 		out = append(out, SuiteAction{What: what, Role: "Subaccount Administrator"})
 	}
 	if !s.Activated() && !s.UserHasProvisioner {
-		out = append(out, SuiteAction{What: fmt.Sprintf("Assign the role collection %s to %s (origin %s)", itrt.RoleProvisioner, s.User, s.Origin),
+		out = append(out, SuiteAction{What: fmt.Sprintf("Assign %s to %s (origin %s)", itrt.RoleProvisioner, s.User, s.Origin),
 			Role: "Subaccount Administrator"})
 	}
 	return out
@@ -194,7 +195,7 @@ func (s *SuiteReport) ActivationSteps() []string {
 	return []string{
 		"Open " + url,
 		"Click " + strings.Join(itrt.Activation, " -> "),
-		"If Integration Suite says you are not authorized, log out and in again (or use a private window): role collections take effect with a fresh login",
+		"If Integration Suite says you are not authorized, log out and in again: role collections take effect with a fresh login",
 		"Wait until the capability shows Active; cpikey notices by itself",
 	}
 }

@@ -354,7 +354,7 @@ func TestSuite_CheckLinesSayWhatIsMissingAndWho(t *testing.T) {
 			t.Errorf("item %d %+v, want title in %v with %q", i, it, want, w)
 		}
 	}
-	actions := r.Suite.Actions(sub, "free")
+	actions := r.Suite.Actions("free")
 	if len(actions) != 3 || !strings.Contains(actions[0].What, "integrationsuite/free") || actions[1].Role != "Subaccount Administrator" ||
 		!strings.Contains(actions[2].What, "origin sap.default") {
 		t.Errorf("actions %+v", actions)

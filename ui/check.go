@@ -176,7 +176,10 @@ func (m *checkModel) help() ([]key.Binding, [][]key.Binding) {
 		return []key.Binding{k.Back}, nil
 	}
 	enter := k.Enter
-	if m.report != nil && len(m.report.MissingPlans) > 0 {
+	switch {
+	case m.report != nil && m.report.Suite.NeedsSetup():
+		enter = withHelp(k.Enter, "enter", "set up Integration Suite")
+	case m.report != nil && len(m.report.MissingPlans) > 0:
 		enter = withHelp(k.Enter, "enter", "assign")
 	}
 	return []key.Binding{enter, k.Back}, [][]key.Binding{{enter, k.Back}, {k.Up, k.Down, k.Page}}

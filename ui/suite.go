@@ -117,7 +117,7 @@ func (m *suiteModel) chosenPlan() string {
 	return m.plans[m.plan]
 }
 
-func (m *suiteModel) actions() []steps.SuiteAction { return m.suite.Actions(m.sub(), m.chosenPlan()) }
+func (m *suiteModel) actions() []steps.SuiteAction { return m.suite.Actions(m.chosenPlan()) }
 
 // init starts at the first step not done: with nothing left that an API
 // can do, at the browser step.
@@ -384,19 +384,20 @@ func (m *suiteModel) view() string {
 
 func (m *suiteModel) viewActions(b *strings.Builder) {
 	st := m.e.st
-	b.WriteString(wrap("SAP Integration Suite is not ready here. Cloud Integration (it-rt) needs it; cpikey can do these steps for you:", m.w, 0) + "\n\n")
+	if len(m.plans) > 1 && m.stage == suiteConfirm {
+		b.WriteString(st.Label.Render("Plan") + st.Subtle.Render(fmt.Sprintf(" (the global account has %d to subscribe with)", len(m.plans))) + "\n")
+		for i, p := range m.plans {
+			b.WriteString("  " + st.cursor(i == m.plan) + " " + safetext.Line(p) + "\n")
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString(wrap("SAP Integration Suite is missing here (it-rt needs it); cpikey can:", m.w, 0) + "\n")
 	for _, a := range m.actions() {
 		line := st.g.Pending + " " + safetext.Text(a.What)
 		if a.Role != "" {
 			line += st.Subtle.Render(" (needs " + a.Role + ")")
 		}
 		b.WriteString("  " + wrap(line, m.w, 4) + "\n")
-	}
-	if len(m.plans) > 1 && m.stage == suiteConfirm {
-		b.WriteString("\n" + st.Label.Render("Plan") + st.Subtle.Render(fmt.Sprintf(" (the global account has %d to subscribe with)", len(m.plans))) + "\n")
-		for i, p := range m.plans {
-			b.WriteString("  " + st.cursor(i == m.plan) + " " + safetext.Line(p) + "\n")
-		}
 	}
 	b.WriteString("\n")
 	switch {
@@ -414,17 +415,32 @@ func (m *suiteModel) viewActions(b *strings.Builder) {
 		b.WriteString(wrap(st.fail(sentence(safetext.Text(m.err.Error()))), m.w, 2) + "\n")
 		b.WriteString("  " + wrap(st.Subtle.Render("Press r to try again (cpikey resumes at the first step not done), esc to go back."), m.w, 2) + "\n")
 	default:
-		b.WriteString(wrap(st.Subtle.Render("Then you activate Cloud Integration in your browser: cpikey shows where and what to click, and waits."), m.w, 0) + "\n")
-		b.WriteString("Press enter to do these steps, esc to go back.\n")
+		b.WriteString(wrap("Press enter to do these steps, esc to go back. Then you activate Cloud Integration in your browser; cpikey shows where and waits.", m.w, 0) + "\n")
 	}
 }
 
 func (m *suiteModel) viewBrowser(b *strings.Builder) {
 	st := m.e.st
 	s := m.suite
-	b.WriteString(wrap(st.ok(fmt.Sprintf("Subscribed to SAP Integration Suite (plan %s); %s is yours.", safetext.Line(cmp.Or(s.SubscribedPlan, s.Entitled)), itrt.RoleProvisioner)), m.w, 2) + "\n\n")
-	b.WriteString(wrap("Now activate Cloud Integration in your browser; only a person can:", m.w, 0) + "\n")
-	for i, line := range s.ActivationSteps() {
+	b.WriteString(wrap(st.ok(fmt.Sprintf("Subscribed (plan %s); %s is yours.", safetext.Line(cmp.Or(s.SubscribedPlan, s.Entitled)), itrt.RoleProvisioner)), m.w, 2) + "\n")
+	switch {
+	case m.work.running():
+		b.WriteString(m.work.line(st) + "\n")
+	case m.checkErr != nil:
+		b.WriteString(wrap(st.warn("Could not look: "+safetext.Text(m.checkErr.Error())), m.w, 2) + "\n")
+	default:
+		when := ""
+		if !m.checkedAt.IsZero() {
+			when = " (none yet at " + m.checkedAt.Format("15:04:05") + ")"
+		}
+		// What is checked, said where the wait is: the activation is inferred.
+		b.WriteString(wrap(st.g.Pending+" Waiting: every "+activationPoll.String()+" cpikey looks for the PI_* role collections the activation creates"+when+".", m.w, 2) + "\n")
+	}
+	if m.h > 18 { // room for air; the smallest window needs every line
+		b.WriteString("\n")
+	}
+	b.WriteString(wrap("Activate Cloud Integration in your browser (only a person can):", m.w, 0) + "\n")
+	for i, line := range s.ActivationSteps()[:3] { // the fourth, waiting, is the line above
 		if i == 0 && s.URL != "" {
 			line = "Open " + ansi.Hardwrap(safetext.Line(s.URL), max(20, m.w-8), false)
 			switch {
@@ -436,18 +452,8 @@ func (m *suiteModel) viewBrowser(b *strings.Builder) {
 		}
 		b.WriteString(wrap(fmt.Sprintf("  %d. %s", i+1, line), m.w, 5) + "\n")
 	}
-	b.WriteString("\n")
-	switch {
-	case m.work.running():
-		b.WriteString(m.work.line(st) + "\n")
-	case m.checkErr != nil:
-		b.WriteString(wrap(st.warn("Could not look: "+safetext.Text(m.checkErr.Error())), m.w, 2) + "\n")
-	default:
-		when := ""
-		if !m.checkedAt.IsZero() {
-			when = " (last looked " + m.checkedAt.Format("15:04:05") + ": not yet)"
-		}
-		b.WriteString(wrap(st.Subtle.Render(st.g.Pending+" Waiting for the activation; cpikey looks every "+activationPoll.String()+when+"."), m.w, 2) + "\n")
+	if m.h > 18 {
+		b.WriteString("\n")
 	}
 	b.WriteString(wrap(st.Subtle.Render(steps.ActivationHow()+"."), m.w, 0) + "\n")
 }

@@ -67,16 +67,14 @@ func TestDemoWalkthrough_EmptySubaccount(t *testing.T) {
 	}
 	key := func(k tea.KeyType) { tm.Send(tea.KeyMsg{Type: k}) }
 
-	wait("How do you want to log in?")
-	for range 4 {
-		key(tea.KeyEnter)
-	}
+	wait("How do you want to log in?", "enter log in")
+	key(tea.KeyEnter) // everything is filled in: log in
 	wait("Choose the subaccount", sim.SubEmpty)
 	key(tea.KeyDown) // CPI Dev, then CPI New
 	key(tea.KeyEnter)
-	wait("Integration Suite entitlement", "Next: cpikey sets up SAP Integration Suite")
+	wait("Integration Suite entitlement", "Press enter to set up SAP Integration Suite first")
 	key(tea.KeyEnter)
-	wait("cpikey can do these steps for you", "enterprise_agreement", "free")
+	wait("cpikey can", "enterprise_agreement", "free")
 	key(tea.KeyDown) // plan free
 	key(tea.KeyEnter)
 	var url string
@@ -85,7 +83,7 @@ func TestDemoWalkthrough_EmptySubaccount(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the subscription URL was never opened")
 	}
-	wait("Now activate Cloud Integration", "Add Capabilities -> Build Integration Scenarios -> Activate")
+	wait("Activate Cloud Integration in your browser", "Add Capabilities -> Build Integration Scenarios -> Activate")
 	if url != s.SuiteURL(sim.SubEmptySubdomain) {
 		t.Fatalf("opened %q", url)
 	}
@@ -97,20 +95,12 @@ func TestDemoWalkthrough_EmptySubaccount(t *testing.T) {
 	key(tea.KeyEnter) // look now
 	wait("Cloud Integration looks activated", "PI_Integration_Developer and PI_Administrator")
 	key(tea.KeyEnter) // assign them
-	wait("What exists, what is missing", "Next: cpikey assigns")
+	wait("What exists, what is missing", "Press enter to assign")
 	key(tea.KeyEnter)
-	wait("Assign entitlements", "enter assign")
+	wait("Where the instance goes", "Press enter to accept")
 	key(tea.KeyEnter)
-	wait("Where the instance goes")
+	wait("Instance and key", "new: will be created")
 	key(tea.KeyEnter)
-	wait("Cloud Foundry org")
-	key(tea.KeyEnter)
-	wait("Space")
-	key(tea.KeyEnter)
-	wait("Instance and key")
-	for range 4 {
-		key(tea.KeyEnter)
-	}
 	wait("cpikey will:", "enter run")
 	key(tea.KeyEnter)
 	wait("Your OAuth client", "clientid")

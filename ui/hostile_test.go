@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -256,12 +257,12 @@ func TestHostile_WizardShowsServerTextInert(t *testing.T) {
 		d := newHostileUI(t, slow, steps.HeadlessInput{})
 		d.on(screenLogin, "How do you want to log in?")
 		d.enterUntil("Choose the subaccount")
-		d.on(screenSubaccount, "3 subaccounts")
+		d.on(screenSubaccount, "4 subaccounts")
 		d.checkpoint(tally, "subaccount list", `CPI Dev \x1b]52;c;`, `Integration Projects \x1b]52;c;`)
 		for _, r := range "dev" {
 			d.key(runes(string(r)))
 		}
-		d.on(screenSubaccount, "1 of 3 subaccounts")
+		d.on(screenSubaccount, "1 of 4 subaccounts")
 		d.checkpoint(tally, "subaccount filtered", `CPI Dev \x1b]52;c;`)
 		d.key(enter)
 		d.on(screenCheck, "Press enter to assign")
@@ -365,6 +366,39 @@ func TestHostile_WizardShowsServerTextInert(t *testing.T) {
 			d.finish(tally)
 		})
 	}
+
+	// The Integration Suite screen, from an empty subaccount: its heading,
+	// a failed subscription's text, the browser step and the roles offer.
+	t.Run("Integration Suite from an empty subaccount", func(t *testing.T) {
+		d := newHostileUI(t, sim.Config{SubscribeFailures: 1}, steps.HeadlessInput{Subaccount: sim.SubEmptySubdomain})
+		d.enterUntil("set up SAP Integration Suite first")
+		d.on(screenCheck, "Integration Suite entitlement")
+		d.checkpoint(tally, "check, Integration Suite missing", `Subaccount CPI New \x1b]52;c;`)
+		d.key(enter)
+		d.on(screenSuite, "cpikey can")
+		d.checkpoint(tally, "Integration Suite actions", `Subaccount CPI New \x1b]52;c;`)
+		d.key(enter)
+		d.on(screenSuite, "SUBSCRIBE_FAILED")
+		d.checkpoint(tally, "failed subscription", `500 INTERNAL_SERVER_ERROR \x1b]52;c;`)
+		d.key(runes("r"))
+		d.on(screenSuite, "Activate Cloud Integration in your browser")
+		d.checkpoint(tally, "browser step", `Subaccount CPI New \x1b]52;c;`)
+		resp, err := http.Get(d.s.SuiteURL(sim.SubEmptySubdomain)) // the person in the browser
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		d.until("the activation seen", func() bool {
+			if s, ok := d.m.cur().(*suiteModel); ok && s.stage == suiteBrowser && !s.work.running() {
+				d.key(enter) // look now
+			}
+			return shows(d.m.View(), "Cloud Integration looks activated") && !d.m.cur().(*suiteModel).work.running()
+		})
+		d.checkpoint(tally, "role collections offer", `Subaccount CPI New \x1b]52;c;`)
+		d.key(runes("s"))
+		d.on(screenCheck, "Press enter to assign")
+		d.finish(tally)
+	})
 
 	// What the simulator does not make hostile (the key's values, the SSO
 	// and passcode URLs) is fed to the screens as the flow's messages.

@@ -13,7 +13,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/cpikey/cpikey/btp/itrt"
-	"github.com/cpikey/cpikey/safetext"
 	"github.com/cpikey/cpikey/steps"
 )
 
@@ -370,7 +369,7 @@ func (m *suiteModel) view() string {
 	st := m.e.st
 	sub := m.sub()
 	var b strings.Builder
-	b.WriteString(fmt.Sprintf("Subaccount %s (%s, %s)", st.Title.Render(sub.Name), sub.Subdomain, sub.Region) + "\n\n")
+	b.WriteString(fmt.Sprintf("Subaccount %s (%s, %s)", st.Title.Render(inert(sub.Name)), inert(sub.Subdomain), inert(sub.Region)) + "\n\n")
 	switch m.stage {
 	case suiteConfirm, suiteRunning:
 		m.viewActions(&b)
@@ -387,13 +386,13 @@ func (m *suiteModel) viewActions(b *strings.Builder) {
 	if len(m.plans) > 1 && m.stage == suiteConfirm {
 		b.WriteString(st.Label.Render("Plan") + st.Subtle.Render(fmt.Sprintf(" (the global account has %d to subscribe with)", len(m.plans))) + "\n")
 		for i, p := range m.plans {
-			b.WriteString("  " + st.cursor(i == m.plan) + " " + safetext.Line(p) + "\n")
+			b.WriteString("  " + st.cursor(i == m.plan) + " " + inert(p) + "\n")
 		}
 		b.WriteString("\n")
 	}
 	b.WriteString(wrap("SAP Integration Suite is missing here (it-rt needs it); cpikey can:", m.w, 0) + "\n")
 	for _, a := range m.actions() {
-		line := st.g.Pending + " " + safetext.Text(a.What)
+		line := st.g.Pending + " " + inert(a.What)
 		if a.Role != "" {
 			line += st.Subtle.Render(" (needs " + a.Role + ")")
 		}
@@ -404,15 +403,15 @@ func (m *suiteModel) viewActions(b *strings.Builder) {
 	case m.work.running():
 		what, extra := "Setting up", []string{}
 		if m.last != nil {
-			what = cmp.Or(safetext.Line(m.last.Message), what)
+			what = cmp.Or(inert(m.last.Message), what)
 			if m.last.State != "" {
-				extra = append(extra, safetext.Line(m.last.State))
+				extra = append(extra, inert(m.last.State))
 			}
 		}
 		extra = append(extra, elapsed(time.Duration(m.e.now().UnixNano()-m.since)))
 		b.WriteString(wrap(m.work.spin.View()+" "+what+st.g.Ellipsis+" "+st.Subtle.Render("("+strings.Join(extra, ", ")+")"), m.w, 2) + "\n")
 	case m.err != nil:
-		b.WriteString(wrap(st.fail(sentence(safetext.Text(m.err.Error()))), m.w, 2) + "\n")
+		b.WriteString(wrap(st.fail(sentence(m.err.Error())), m.w, 2) + "\n")
 		b.WriteString("  " + wrap(st.Subtle.Render("Press r to try again (cpikey resumes at the first step not done), esc to go back."), m.w, 2) + "\n")
 	default:
 		b.WriteString(wrap("Press enter to do these steps, esc to go back. Then you activate Cloud Integration in your browser; cpikey shows where and waits.", m.w, 0) + "\n")
@@ -422,12 +421,12 @@ func (m *suiteModel) viewActions(b *strings.Builder) {
 func (m *suiteModel) viewBrowser(b *strings.Builder) {
 	st := m.e.st
 	s := m.suite
-	b.WriteString(wrap(st.ok(fmt.Sprintf("Subscribed (plan %s); %s is yours.", safetext.Line(cmp.Or(s.SubscribedPlan, s.Entitled)), itrt.RoleProvisioner)), m.w, 2) + "\n")
+	b.WriteString(wrap(st.ok(fmt.Sprintf("Subscribed (plan %s); %s is yours.", inert(cmp.Or(s.SubscribedPlan, s.Entitled)), itrt.RoleProvisioner)), m.w, 2) + "\n")
 	switch {
 	case m.work.running():
 		b.WriteString(m.work.line(st) + "\n")
 	case m.checkErr != nil:
-		b.WriteString(wrap(st.warn("Could not look: "+safetext.Text(m.checkErr.Error())), m.w, 2) + "\n")
+		b.WriteString(wrap(st.warn("Could not look: "+m.checkErr.Error()), m.w, 2) + "\n")
 	default:
 		when := ""
 		if !m.checkedAt.IsZero() {
@@ -442,7 +441,7 @@ func (m *suiteModel) viewBrowser(b *strings.Builder) {
 	b.WriteString(wrap("Activate Cloud Integration in your browser (only a person can):", m.w, 0) + "\n")
 	for i, line := range s.ActivationSteps()[:3] { // the fourth, waiting, is the line above
 		if i == 0 && s.URL != "" {
-			line = "Open " + ansi.Hardwrap(safetext.Line(s.URL), max(20, m.w-8), false)
+			line = "Open " + ansi.Hardwrap(inert(s.URL), max(20, m.w-8), false)
 			switch {
 			case m.opened && m.browserErr == nil:
 				line += st.Subtle.Render(" (opened in your browser)")
@@ -461,17 +460,17 @@ func (m *suiteModel) viewBrowser(b *strings.Builder) {
 func (m *suiteModel) viewRoles(b *strings.Builder) {
 	st := m.e.st
 	s := m.suite
-	b.WriteString(wrap(st.ok("Cloud Integration looks activated: the role collections "+safetext.Line(strings.Join(s.PI, ", "))+" exist."), m.w, 2) + "\n\n")
+	b.WriteString(wrap(st.ok("Cloud Integration looks activated: the role collections "+inert(strings.Join(s.PI, ", "))+" exist."), m.w, 2) + "\n\n")
 	switch {
 	case m.work.running():
 		b.WriteString(m.work.line(st) + "\n")
 	case m.rolesErr != nil:
-		b.WriteString(wrap(st.fail(sentence(safetext.Text(m.rolesErr.Error()))), m.w, 2) + "\n")
+		b.WriteString(wrap(st.fail(sentence(m.rolesErr.Error())), m.w, 2) + "\n")
 		b.WriteString("  " + st.Subtle.Render("The key does not need them. Press r to try again, s to go on without.") + "\n")
 	default:
 		b.WriteString(wrap(fmt.Sprintf("For working in the Integration Suite UI (designing and deploying iFlows, security material) you lack %s. "+
 			"cpikey can assign them to %s (origin %s; needs Subaccount Administrator). The key itself does not need them.",
-			safetext.Line(strings.Join(m.missing, " and ")), safetext.Line(s.User), safetext.Line(s.Origin)), m.w, 0) + "\n\n")
+			inert(strings.Join(m.missing, " and ")), inert(s.User), inert(s.Origin)), m.w, 0) + "\n\n")
 		b.WriteString("Press enter to assign them, s to skip.\n")
 	}
 }

@@ -181,6 +181,7 @@ func Start(cfg Config) (*Server, error) {
 	}
 	if s.world == nil {
 		s.world = newWorld(s.rnd, cfg.Now())
+		s.world.addEmptySubaccount(cfg.Now())
 		if cfg.Hostile {
 			s.hostileWorldLocked()
 		}

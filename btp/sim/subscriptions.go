@@ -180,9 +180,9 @@ func (s *Server) cliSubscribe(c *cliCall) cliResult {
 	sub := &Subscription{AppName: app, Plan: plan, By: c.user.Email, Created: c.now, ReadyAt: c.now.Add(s.cfg.SubscribeTime)}
 	if s.subscribeFailures > 0 {
 		s.subscribeFailures--
-		sub.Fail = fmt.Sprintf("Subscription failed. Error: subscribe failed in onSubscription callback. Callback of reuse service with appName %s failed "+
+		sub.Fail = s.say(fmt.Sprintf("Subscription failed. Error: subscribe failed in onSubscription callback. Callback of reuse service with appName %s failed "+
 			"(Root Application: SAP Integration Suite rootAppName: %s. Please open support case using the component: LOD-HCI-PI). Consumer tenant: %s. "+
-			"status code: 500 INTERNAL_SERVER_ERROR", app, app, sa.GUID)
+			"status code: 500 INTERNAL_SERVER_ERROR", app, app, sa.GUID))
 	}
 	st.Subscription = sub
 	w.Seq++

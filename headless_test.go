@@ -78,9 +78,10 @@ func TestHeadless_CtrlCSaysWhatSAPIsDoing(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Wait until SAP accepted the instance (its job is polled), then Ctrl+C.
+	// Wait until SAP accepted the instance and its job was polled twice (so
+	// the first poll's answer has reached the progress report), then Ctrl+C.
 	for deadline := time.Now().Add(20 * time.Second); ; {
-		if strings.Contains(strings.Join(s.Requests(), "\n"), "cf:GET /v3/jobs/") {
+		if strings.Count(strings.Join(s.Requests(), "\n"), "cf:GET /v3/jobs/") >= 2 {
 			break
 		}
 		if time.Now().After(deadline) {

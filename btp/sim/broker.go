@@ -91,8 +91,30 @@ func brokerValidateKey(plan string, params map[string]any) (string, string) {
 	default:
 		return "", fmt.Sprintf("Invalid parameter key-type: %q is not one of client_id_secret, certificate, certificate_external", kt)
 	}
-	if _, ok := params["certificate-pinning"]; ok && plan != "integration-flow" {
-		return "", "Invalid parameters: certificate-pinning is only supported by plan integration-flow"
+	if v, ok := params["X.509"]; ok {
+		if _, isStr := v.(string); !isStr {
+			return "", "Invalid parameter X.509: must be a string"
+		}
+	}
+	if v, ok := params["validity"]; ok {
+		f, isNum := v.(float64)
+		if !isNum || f != float64(int(f)) || f < 1 || f > 365 {
+			return "", "Invalid parameter validity: must be an integer between 1 and 365"
+		}
+	}
+	if v, ok := params["key-length"]; ok {
+		f, _ := v.(float64)
+		if f != 1024 && f != 2048 && f != 3072 && f != 4096 {
+			return "", "Invalid parameter key-length: must be one of 1024, 2048, 3072, 4096"
+		}
+	}
+	if v, ok := params["certificate-pinning"]; ok {
+		if plan != "integration-flow" {
+			return "", "Invalid parameters: certificate-pinning is only supported by plan integration-flow"
+		}
+		if _, isBool := v.(bool); !isBool {
+			return "", "Invalid parameter certificate-pinning: must be a boolean"
+		}
 	}
 	return kt, ""
 }
@@ -155,7 +177,8 @@ func scopesFor(inst *Instance, subdomain string, now time.Time) []string {
 }
 
 // credentials renders the key's credentials object as the broker returns it:
-// {"oauth":{...}}. tokenBase is the simulator's XSUAA base URL.
+// {"oauth":{...}}. tokenBase is the simulator's XSUAA base URL. Certificate
+// keys get their certificate part from keyCredentialsLocked (certs.go).
 func (w *World) credentials(k *Key, inst *Instance, sa *Subaccount, tokenBase string) map[string]any {
 	// "url" is the tenant's host of the key's plan; Server.keyCredentials
 	// sets it (a loopback listener, tenant.go).
@@ -166,18 +189,6 @@ func (w *World) credentials(k *Key, inst *Instance, sa *Subaccount, tokenBase st
 	}
 	if k.KeyType == "client_id_secret" {
 		oauth["clientsecret"] = w.clientSecret(k.GUID)
-	} else {
-		oauth["certificate"] = "-----BEGIN CERTIFICATE-----\nMIIFsimulatedCertificate\n-----END CERTIFICATE-----\n"
-		if k.KeyType == "certificate" {
-			oauth["key"] = "-----BEGIN RSA PRIVATE KEY-----\nMIIEsimulatedKey\n-----END RSA PRIVATE KEY-----\n"
-		}
-		oauth["tokenurl"] = tokenBase + "/cert/oauth/token"
-		oauth["certificatedetails"] = map[string]any{
-			"issuerdn":     "CN=SAP PKI Certificate Service Client CA,OU=SAP BTP Clients,O=SAP SE,L=cf-" + sa.Region + ",C=DE",
-			"subjectdn":    "CN=" + k.GUID + ",L=sap-uaa,OU=SAP Cloud Platform Clients,O=SAP SE,C=DE",
-			"validuntil":   k.Created.AddDate(1, 0, 0).UTC().Format("2006-01-02T15:04:05.000Z"),
-			"serialnumber": "0x1A2B3C4D",
-		}
 	}
 	return map[string]any{"oauth": oauth}
 }

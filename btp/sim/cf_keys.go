@@ -124,7 +124,7 @@ func (c *ccReq) keyDetails(g string) {
 		return
 	}
 	sa := c.s.world.subaccount(inst.Subaccount)
-	writeJSON(c.w, http.StatusOK, map[string]any{"credentials": c.s.keyCredentials(k, inst, sa)})
+	writeJSON(c.w, http.StatusOK, map[string]any{"credentials": c.s.keyCredentialsLocked(k, inst, sa)})
 }
 
 // createKey is POST /v3/service_credential_bindings for type key (§7.2, §7.4).
@@ -213,6 +213,9 @@ func (c *ccReq) createKey() {
 			if p := inst.params(c.now); p["grant-types"] != nil && !contains(mustStrings(p["grant-types"]), "client_credentials") {
 				brokerMsg = "Key type " + kt + " requires grant type client_credentials on the service instance"
 			}
+		}
+		if brokerMsg == "" {
+			brokerMsg = s.brokerCertificateLocked(k, inst, sa, c.now)
 		}
 	}
 	if brokerMsg != "" {

@@ -512,7 +512,7 @@ func (s *Server) cliBindingObject(k *Key, in *Instance, sa *Subaccount, withOp, 
 		m["last_operation"] = cliOperation(k.Op, k.GUID, "/v1/service_bindings", now)
 	}
 	if withCreds && k.Op.Type == "create" && opState(k.Op, now) == "succeeded" {
-		m["credentials"] = s.keyCredentials(k, in, sa)
+		m["credentials"] = s.keyCredentialsLocked(k, in, sa)
 	}
 	if sorted {
 		m["service_instance_name"] = in.Name
@@ -546,7 +546,15 @@ func (s *Server) cliBindingCreate(c *cliCall) cliResult {
 			return cliSMError(http.StatusConflict, "Conflict", "binding with same name exists for instance "+in.Name)
 		}
 	}
+	id := s.nextID()
+	k := &Key{GUID: id, Name: c.p["name"], Instance: in.GUID, Parameters: params,
+		ClientID: clientIDFor(id, in.Plan, sa.Subdomain),
+		Op:       Operation{Type: "create", Started: c.now, ReadyAt: c.now.Add(s.cfg.BindTime)}, Created: c.now}
 	kt, desc := brokerValidateKey(in.Plan, params)
+	k.KeyType = kt
+	if desc == "" {
+		desc = s.brokerCertificateLocked(k, in, sa, c.now)
+	}
 	if desc != "" {
 		desc = s.say(desc)
 		res := cliBody(http.StatusBadGateway, cliMediaSM, map[string]any{
@@ -556,10 +564,6 @@ func (s *Server) cliBindingCreate(c *cliCall) cliResult {
 		res.backendMsg = cliMsgBackendError
 		return res
 	}
-	id := s.nextID()
-	k := &Key{GUID: id, Name: c.p["name"], Instance: in.GUID, Parameters: params, KeyType: kt,
-		ClientID: clientIDFor(id, in.Plan, sa.Subdomain),
-		Op:       Operation{Type: "create", Started: c.now, ReadyAt: c.now.Add(s.cfg.BindTime)}, Created: c.now}
 	s.world.Keys = append(s.world.Keys, k)
 	s.saveLocked()
 	return cliBody(http.StatusCreated, cliMediaSM, s.cliBindingObject(k, in, sa, true, false, false, c.now))

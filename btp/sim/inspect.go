@@ -5,9 +5,9 @@ package sim
 
 // IssuedSecrets returns every secret the simulator knows: the session ids,
 // CF access, id and refresh tokens, SSO passcodes and XSUAA access tokens it
-// handed out so far, the client secrets of all client-secret keys (deleted
-// ones included: a secret once revealed stays a secret) and the users'
-// passwords. Tests scan cpikey's output for these; none may ever appear.
+// handed out so far, the client secrets of all client-secret keys and the
+// private keys of all certificate keys (deleted ones included: a secret
+// once revealed stays a secret) and the users' passwords. Tests scan cpikey's output for these; none may ever appear.
 func (s *Server) IssuedSecrets() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -26,6 +26,9 @@ func (s *Server) IssuedSecrets() []string {
 		if k.KeyType == "client_id_secret" {
 			add(s.world.clientSecret(k.GUID))
 		}
+	}
+	for _, v := range s.issuedPrivateKeysLocked() {
+		add(v)
 	}
 	for _, u := range s.world.Users {
 		add(u.Password)

@@ -91,6 +91,8 @@ type Server struct {
 
 	cli, cf, xsuaa *listener
 	tenant         *tenantState // the runtime and management hosts (tenant.go)
+	certAuth       *listener    // the certificate token host (cert_token.go)
+	pki            *pkiRuntime  // parsed CAs (certs.go)
 	// subscribeFailures counts down Config.SubscribeFailures.
 	subscribeFailures int
 	// padding is built on the first entitlement listing: building 3 MB
@@ -206,6 +208,15 @@ func Start(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.mu.Lock()
+	err = s.initPKILocked()
+	if err == nil {
+		err = s.startCertAuthLocked()
+	}
+	if err != nil {
+		s.mu.Unlock()
+		s.Close()
+		return nil, fmt.Errorf("simulator certificate token host: %w", err)
+	}
 	s.saveLocked()
 	s.mu.Unlock()
 	return s, nil
@@ -237,7 +248,7 @@ func serve(name, addr string, h http.Handler) (*listener, error) {
 // Close stops all listeners.
 func (s *Server) Close() {
 	s.closeTenant()
-	for _, l := range []*listener{s.cli, s.cf, s.xsuaa} {
+	for _, l := range []*listener{s.cli, s.cf, s.xsuaa, s.certAuth} {
 		if l != nil {
 			// Close, not Shutdown: long-polls and keep-alives would only delay
 			// the end of every test.

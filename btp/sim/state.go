@@ -157,6 +157,8 @@ type World struct {
 	Instances   []*Instance   `json:"instances"`
 	Keys        []*Key        `json:"keys"`
 	Jobs        []*Job        `json:"jobs"`
+	// PKI holds the certificates of certificate keys (certs.go).
+	PKI *PKI `json:"pki,omitempty"`
 	// SecretSeed derives client secrets so the persisted demo state never
 	// holds a secret literally.
 	SecretSeed string `json:"secretSeed"`

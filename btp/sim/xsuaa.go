@@ -22,9 +22,6 @@ func (s *Server) xsuaaHandler() http.Handler {
 		switch {
 		case r.URL.Path == "/oauth/token" && r.Method == http.MethodPost:
 			s.xsuaaToken(w, r)
-		case r.URL.Path == "/cert/oauth/token":
-			s.writeUAAError(w, http.StatusUnauthorized, "unauthorized",
-				"Client certificate (mTLS) authentication is not available in the simulator; certificate keys cannot fetch tokens here")
 		case r.URL.Path == "/oauth/token":
 			s.writeUAAError(w, http.StatusMethodNotAllowed, "method_not_allowed", "Request method '"+r.Method+"' not supported")
 		default:
@@ -105,6 +102,15 @@ func (s *Server) xsuaaToken(w http.ResponseWriter, r *http.Request) {
 		badClient("Unauthorized grant type: client_credentials")
 		return
 	}
+	s.writeClientTokenLocked(w, inst, id, s.TokenBaseURL()+"/oauth/token", now)
+}
+
+// writeClientTokenLocked answers a client-credentials grant of a key of
+// inst: a JWT with the instance's scopes, signed like every simulator token.
+// iss is the token endpoint that issued it. Callers hold s.mu.
+func (s *Server) writeClientTokenLocked(w http.ResponseWriter, inst *Instance, id, iss string, now time.Time) {
+	w0 := s.world
+	params := inst.params(now)
 	sa := w0.subaccount(inst.Subaccount)
 	sub, saGUID := "", ""
 	if sa != nil {
@@ -120,7 +126,6 @@ func (s *Server) xsuaaToken(w http.ResponseWriter, r *http.Request) {
 	scopes := scopesFor(inst, sub, now)
 	jti := hex.EncodeToString(randBytes(s.rnd, 16))
 	exp := now.Add(time.Duration(validity) * time.Second)
-	iss := s.TokenBaseURL() + "/oauth/token"
 	access := signJWT(w0.SecretSeed, map[string]any{
 		"jti": jti, "sub": id, "authorities": scopes, "scope": scopes, "client_id": id, "cid": id, "azp": id,
 		"grant_type": "client_credentials", "rev_sig": "1a2b3c4d", "iat": now.Unix(), "exp": exp.Unix(),

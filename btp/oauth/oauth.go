@@ -88,6 +88,11 @@ func Fetch(ctx context.Context, httpClient *http.Client, c Credentials) (*Token,
 	if err != nil {
 		return nil, err
 	}
+	return answer(tok), nil
+}
+
+// answer is the token endpoint's answer in its wire shape.
+func answer(tok *oauth2.Token) *Token {
 	out := &Token{AccessToken: tok.AccessToken, TokenType: tok.TokenType, ExpiresIn: tok.ExpiresIn}
 	if out.ExpiresIn == 0 && !tok.Expiry.IsZero() {
 		out.ExpiresIn = int64(time.Until(tok.Expiry).Round(time.Second) / time.Second)
@@ -100,7 +105,7 @@ func Fetch(ctx context.Context, httpClient *http.Client, c Credentials) (*Token,
 	if j, ok := tok.Extra("jti").(string); ok {
 		out.JTI = j
 	}
-	return out, nil
+	return out
 }
 
 // token runs the client-credentials grant; errors are explained and carry

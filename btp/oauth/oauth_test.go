@@ -40,6 +40,19 @@ func startSim(t *testing.T) *sim.Server {
 // Foundry and returns the key's credentials.
 func newKey(t *testing.T, s *sim.Server, plan, name, instParams string) oauth.Credentials {
 	t.Helper()
+	var d struct {
+		ClientID     string `json:"clientid"`
+		ClientSecret string `json:"clientsecret"`
+		TokenURL     string `json:"tokenurl"`
+	}
+	newKeyOf(t, s, plan, name, instParams, nil, &d)
+	return oauth.Credentials{ClientID: d.ClientID, ClientSecret: d.ClientSecret, TokenURL: d.TokenURL}
+}
+
+// newKeyOf creates an instance and a key with keyParams through Cloud
+// Foundry and decodes the key's oauth object into v.
+func newKeyOf(t *testing.T, s *sim.Server, plan, name, instParams string, keyParams json.RawMessage, v any) {
+	t.Helper()
 	c, err := cf.New(s.CFAPIURL(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +81,7 @@ func newKey(t *testing.T, s *sim.Server, plan, name, instParams string) oauth.Cr
 	if err != nil {
 		t.Fatal(err)
 	}
-	kjob, err := c.CreateKey(ctx(t), name+"-key", j.ResourceGUID, nil)
+	kjob, err := c.CreateKey(ctx(t), name+"-key", j.ResourceGUID, keyParams)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,16 +94,14 @@ func newKey(t *testing.T, s *sim.Server, plan, name, instParams string) oauth.Cr
 		t.Fatal(err)
 	}
 	var d struct {
-		OAuth struct {
-			ClientID     string `json:"clientid"`
-			ClientSecret string `json:"clientsecret"`
-			TokenURL     string `json:"tokenurl"`
-		} `json:"oauth"`
+		OAuth json.RawMessage `json:"oauth"`
 	}
 	if err := json.Unmarshal(raw, &d); err != nil {
 		t.Fatal(err)
 	}
-	return oauth.Credentials{ClientID: d.OAuth.ClientID, ClientSecret: d.OAuth.ClientSecret, TokenURL: d.OAuth.TokenURL}
+	if err := json.Unmarshal(d.OAuth, v); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func countRequests(s *sim.Server, key string) int {

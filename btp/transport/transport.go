@@ -4,6 +4,8 @@
 package transport
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -65,6 +67,9 @@ type Options struct {
 	// Base replaces the default transport (tests wrap it); Proxy is kept
 	// from the environment when Base is nil.
 	Base http.RoundTripper
+	// RootCAs, when set, replaces the system's trusted CAs (--demo trusts
+	// the simulator's CA this way; nothing else sets it).
+	RootCAs *x509.CertPool
 }
 
 // NewHTTPClient builds the client every SAP call goes through. It follows
@@ -86,6 +91,9 @@ func NewHTTPClient(o Options) *http.Client {
 			IdleConnTimeout:       90 * time.Second,
 			MaxIdleConnsPerHost:   8,
 			ForceAttemptHTTP2:     true,
+		}
+		if o.RootCAs != nil {
+			base.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: o.RootCAs}
 		}
 	}
 	rt := &userAgent{next: base}

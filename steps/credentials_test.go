@@ -38,7 +38,7 @@ func TestParseCredentials_Refusals(t *testing.T) {
 		name, raw, want string
 		cert            bool
 	}{
-		{"certificate key", `{"oauth":{"clientid":"sb-x","certificate":"-----BEGIN CERTIFICATE-----","key":"k","tokenurl":"https://t/oauth/token","url":"https://u"}}`, "certificate key", true},
+		{"unreadable certificate", `{"oauth":{"clientid":"sb-x","certificate":"-----BEGIN CERTIFICATE-----","key":"k","tokenurl":"https://t/oauth/token","url":"https://u"}}`, "certificate cannot be read", false},
 		{"missing secret", `{"oauth":{"clientid":"sb-x","tokenurl":"https://t","url":"https://u"}}`, "lack clientsecret", false},
 		{"not json", `{"oauth":`, "not a JSON object", false},
 		{"wrong types", `{"oauth":{"clientid":1,"clientsecret":"` + secretCanary + `","tokenurl":"https://t","url":"https://u"}}`, "lack clientid", false},
@@ -67,8 +67,11 @@ func FuzzParseCredentials(f *testing.F) {
 	f.Add([]byte(`{"credentials":null,"oauth":7}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		c, err := ParseCredentials("k", raw)
-		if err == nil && (c.ClientID == "" || c.ClientSecret == "" || c.TokenURL == "" || c.URL == "") {
+		if err == nil && (c.ClientID == "" || (c.ClientSecret == "") == (c.Certificate == "") || c.TokenURL == "" || c.URL == "") {
 			t.Fatalf("accepted incomplete credentials %+v", c)
+		}
+		if err == nil && c.KeyType.IsCertificate() && c.CertificateInfo == nil {
+			t.Fatalf("a certificate key without what its certificate says: %+v", c)
 		}
 		if err != nil && c.ClientSecret != "" && strings.Contains(err.Error(), c.ClientSecret) {
 			t.Fatal("secret in error")

@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/cpikey/cpikey/btp/cliserver"
@@ -159,6 +160,9 @@ type Target struct {
 	// has other roles than Roles: give it Roles, or use it as it is.
 	// Neither: the flow stops with a *RolesDriftError.
 	UpdateRoles, AcceptRoles bool
+	// KeySpec is the key's type and parameters; the zero value is a
+	// ClientId/Secret key.
+	KeySpec KeySpec
 }
 
 // Existing says which names already exist (the form flags them "will be reused").
@@ -206,11 +210,51 @@ type ResourceRef struct {
 	Reused   bool
 }
 
-// Credentials are the revealed it-rt credentials. ClientSecret must never be
-// logged or put in an error.
+// Credentials are the revealed it-rt credentials. ClientSecret and
+// PrivateKey must never be logged or put in an error.
 type Credentials struct {
 	ClientID, ClientSecret, TokenURL, URL string
+	// KeyType is what the credentials are: a secret, or a certificate
+	// (with SAP's private key, or external with the private key kept here).
+	KeyType KeyType
+	// Certificate keys: the certificate chain (PEM, leaf first), the
+	// private key, what the certificate says, and (external keys) whether
+	// SAP pins it.
+	Certificate     string
+	PrivateKey      PrivateKeyPEM
+	CertificateInfo *CertificateInfo
+	Pinning         *bool
 }
+
+// CertificateInfo is what cpikey shows of a key's certificate (SAP's
+// certificatedetails, read from the certificate itself).
+type CertificateInfo struct {
+	SubjectDN, IssuerDN, SerialNumber string
+	ValidUntil                        time.Time
+}
+
+// DaysLeft is how many whole days the certificate is still valid at now
+// (negative once expired).
+func (c *CertificateInfo) DaysLeft(now time.Time) int {
+	d := c.ValidUntil.Sub(now)
+	if d < 0 {
+		return -int((-d).Hours()/24) - 1
+	}
+	return int(d.Hours() / 24)
+}
+
+// ExpiryWarningDays: under this many days left, cpikey warns.
+const ExpiryWarningDays = 30
 
 // KeychainRef locates the stored secret.
 type KeychainRef struct{ Service, Account string }
+
+// HasScope reports a granted scope ending in suffix (".ESBMessaging.send").
+func (r *Result) HasScope(suffix string) bool {
+	for _, s := range r.Scopes {
+		if strings.HasSuffix(s, suffix) {
+			return true
+		}
+	}
+	return false
+}

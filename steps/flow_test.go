@@ -66,7 +66,7 @@ func newEnv(t *testing.T, cfg sim.Config) *env {
 	rec := &recorder{}
 	return &env{sim: s, rec: rec, cfg: steps.Config{
 		CLIServerURL: s.CLIServerURL(),
-		HTTPClient:   transport.NewHTTPClient(transport.Options{Timeout: 10 * time.Second}),
+		HTTPClient:   transport.NewHTTPClient(transport.Options{Timeout: 10 * time.Second, RootCAs: s.CACertPool()}), // as --demo does
 		Reporter:     rec,
 		Keyring: keychain.New(keychain.Options{Getenv: func(k string) string {
 			if k == "DBUS_SESSION_BUS_ADDRESS" {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/cpikey/cpikey/btp/itrt"
 )
@@ -31,6 +32,8 @@ type HeadlessInput struct {
 	// SetupSuite lets the run set up SAP Integration Suite when it is
 	// missing (--setup-integration-suite); never implicit.
 	SetupSuite bool
+	// KeySpec is the key's type and parameters (ApplyKeyFlags).
+	KeySpec KeySpec
 }
 
 // UsageError is missing or contradictory input; headless mode exits 2.
@@ -75,6 +78,9 @@ func (in *HeadlessInput) Normalize() error {
 	if in.UpdateRoles && in.AcceptRoles {
 		return usagef("--update-roles and --accept-roles contradict each other: choose one")
 	}
+	if err := in.KeySpec.validate(in.Plan, time.Now(), false); err != nil {
+		return &UsageError{Msg: "key type " + in.KeySpec.Type.Or().Flag() + ": " + err.Error()}
+	}
 	return nil
 }
 
@@ -85,6 +91,12 @@ func RunHeadless(ctx context.Context, f *Flow, in HeadlessInput) (*Result, error
 	}
 	if in.Subaccount == "" {
 		in.Subaccount = in.DefaultSubaccount
+	}
+	if err := f.ResolveKey(ctx, &in.KeySpec); err != nil {
+		return nil, err
+	}
+	if err := in.KeySpec.Validate(in.Plan, time.Now()); err != nil {
+		return nil, &UsageError{Msg: err.Error()}
 	}
 	if err := f.headlessLogin(ctx, in); err != nil {
 		return nil, err
@@ -114,7 +126,7 @@ func RunHeadless(ctx context.Context, f *Flow, in HeadlessInput) (*Result, error
 	}
 	t := Target{Subaccount: sub, Runtime: in.Runtime, Plan: in.Plan, Instance: in.Instance,
 		Key: in.Key, Roles: in.Roles, NoKeychain: in.NoKeychain, Space: in.Space, OrgName: in.Org,
-		UpdateRoles: in.UpdateRoles, AcceptRoles: in.AcceptRoles}
+		UpdateRoles: in.UpdateRoles, AcceptRoles: in.AcceptRoles, KeySpec: in.KeySpec}
 	if in.Runtime == RuntimeCF {
 		// The Cloud Foundry login (a passcode after SSO), org and space are
 		// settled before the first write at SAP, so a problem there leaves

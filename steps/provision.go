@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cpikey/cpikey/adapters/keychain"
 	"github.com/cpikey/cpikey/btp/itrt"
@@ -73,6 +74,9 @@ func (f *Flow) validateTarget(t Target) error {
 	if err := ValidateRoles(t.Plan, t.Roles); err != nil {
 		return &UsageError{Msg: err.Error()}
 	}
+	if err := t.KeySpec.Validate(t.Plan, time.Now()); err != nil {
+		return &UsageError{Msg: err.Error()}
+	}
 	if t.Runtime == RuntimeCF && t.SpaceID == "" && (t.OrgID == "" || t.Space == "") {
 		return &UsageError{Msg: "no Cloud Foundry org and space chosen"}
 	}
@@ -94,6 +98,9 @@ func (f *Flow) Existing(ctx context.Context, t Target) (*Existing, error) {
 
 // Actions describes, for the review screen, exactly what Provision will do.
 func (f *Flow) Actions(ctx context.Context, t Target) ([]string, error) {
+	if err := f.ResolveKey(ctx, &t.KeySpec); err != nil {
+		return nil, err
+	}
 	if err := f.validateTarget(t); err != nil {
 		return nil, err
 	}
@@ -130,11 +137,22 @@ func (f *Flow) Actions(ctx context.Context, t Target) ([]string, error) {
 	if ex.KeyExists {
 		out = append(out, fmt.Sprintf("Reuse service key %s", t.Key))
 	} else {
-		out = append(out, fmt.Sprintf("Create service key %s with parameters %s", t.Key, KeyParameters))
+		out = append(out, fmt.Sprintf("Create service key %s (%s) with parameters %s", t.Key, t.KeySpec.Describe(t.Plan), t.KeySpec.DisplayParameters(t.Plan)))
 	}
-	out = append(out, "Read clientid, clientsecret, tokenurl and url, and fetch a token to prove they work")
+	switch t.KeySpec.Type.Or() {
+	case KeyTypeCertificate:
+		out = append(out, "Read clientid, certificate, private key, tokenurl and url, and fetch a token with the certificate (mTLS) to prove they work")
+	case KeyTypeExternal:
+		out = append(out, "Read clientid, tokenurl and url, and fetch a token with your certificate and private key (mTLS) to prove they work; the private key is never sent")
+	default:
+		out = append(out, "Read clientid, clientsecret, tokenurl and url, and fetch a token to prove they work")
+	}
 	if !t.NoKeychain && f.cfg.Keyring != nil {
-		out = append(out, fmt.Sprintf("Save the client secret in the OS keychain (service %q, account %q)", f.KeychainService(), keychainAccount(t)))
+		what := "the client secret"
+		if t.KeySpec.Type.IsCertificate() {
+			what = "the certificate and private key"
+		}
+		out = append(out, fmt.Sprintf("Save %s in the OS keychain (service %q, account %q)", what, f.KeychainService(), keychainAccount(t)))
 	}
 	return out, nil
 }
@@ -144,6 +162,9 @@ func (f *Flow) Actions(ctx context.Context, t Target) ([]string, error) {
 // Every step looks up what exists first, so a rerun after a failure or a
 // cancellation completes the work without duplicates.
 func (f *Flow) Provision(ctx context.Context, t Target) (*Result, error) {
+	if err := f.ResolveKey(ctx, &t.KeySpec); err != nil {
+		return nil, f.fail(StepInstance, err)
+	}
 	if err := f.validateTarget(t); err != nil {
 		return nil, f.fail(StepInstance, err)
 	}
@@ -162,6 +183,9 @@ func (f *Flow) Provision(ctx context.Context, t Target) (*Result, error) {
 	}
 	f.report(Event{Step: StepReveal, Kind: EventStarted, Message: "Reading the credentials of " + t.Key})
 	creds, err := ParseCredentials(t.Key, raw)
+	if err == nil {
+		err = checkKeyType(t, &creds)
+	}
 	if err != nil {
 		return nil, f.fail(StepReveal, err)
 	}
@@ -194,15 +218,24 @@ func (f *Flow) Provision(ctx context.Context, t Target) (*Result, error) {
 			return nil, err
 		}
 	} else {
-		f.report(Event{Step: StepKeychain, Kind: EventSkipped, Message: "Not saving the secret in the OS keychain (--no-keychain)"})
+		what := "secret"
+		if creds.KeyType.IsCertificate() {
+			what = "private key"
+		}
+		f.report(Event{Step: StepKeychain, Kind: EventSkipped, Message: "Not saving the " + what + " in the OS keychain (--no-keychain)"})
 	}
 	return res, nil
 }
 
-// verify fetches a token with the credentials and checks the scope. It
-// returns the token for the tenant check ("" when there is none).
+// verify fetches a token with the credentials (secret, or certificate
+// over mTLS) and checks the scope. It returns the token for the tenant
+// check ("" when there is none).
 func (f *Flow) verify(ctx context.Context, t Target, res *Result) string {
-	f.report(Event{Step: StepVerify, Kind: EventStarted, Message: "Fetching a token from " + res.Credentials.TokenURL})
+	how := ""
+	if res.Credentials.KeyType.IsCertificate() {
+		how = " with the client certificate"
+	}
+	f.report(Event{Step: StepVerify, Kind: EventStarted, Message: "Fetching a token" + how + " from " + res.Credentials.TokenURL})
 	// The token server rate-limits and fails like any other, and a new key
 	// can take a moment to reach it: a few quick attempts before giving up.
 	policy := f.cfg.Retry.Normalized()
@@ -213,8 +246,7 @@ func (f *Flow) verify(ctx context.Context, t Target, res *Result) string {
 	var err error
 	for {
 		retry.Begin()
-		info, token, err = oauth.VerifyToken(ctx, f.cfg.HTTPClient, oauth.Credentials{ClientID: res.Credentials.ClientID,
-			ClientSecret: res.Credentials.ClientSecret, TokenURL: res.Credentials.TokenURL})
+		info, token, err = verifyToken(ctx, f.cfg.HTTPClient, res.Credentials)
 		if err == nil || ctx.Err() != nil {
 			break
 		}
@@ -250,16 +282,25 @@ func (f *Flow) SaveSecret(ctx context.Context, r *Result) error {
 		return errors.New("no keychain configured")
 	}
 	account := keychain.AccountName(r.Subaccount.Subdomain, r.Instance.Name, r.Key.Name)
-	f.report(Event{Step: StepKeychain, Kind: EventStarted, Message: "Saving the client secret in the OS keychain"})
-	service := f.KeychainService()
-	if err := f.cfg.Keyring.Set(ctx, service, account, r.Credentials.ClientSecret); err != nil {
-		err = fmt.Errorf("the client secret was not saved in the OS keychain: %w", err)
+	what, saved, verb := "the client secret", "Client secret", "was"
+	if r.Credentials.KeyType.IsCertificate() {
+		what, saved, verb = "the certificate and private key", "Certificate and private key", "were"
+	}
+	f.report(Event{Step: StepKeychain, Kind: EventStarted, Message: "Saving " + what + " in the OS keychain"})
+	var err error
+	if r.Credentials.KeyType.IsCertificate() {
+		err = f.saveCertificate(ctx, r, account)
+	} else {
+		err = f.cfg.Keyring.Set(ctx, f.KeychainService(), account, r.Credentials.ClientSecret)
+	}
+	if err != nil {
+		err = fmt.Errorf("%s %s not saved in the OS keychain: %w", what, verb, err)
 		r.KeychainErr = err
 		f.report(Event{Step: StepKeychain, Kind: EventFailed, Message: err.Error(), Err: err})
 		return err
 	}
-	r.Keychain, r.KeychainErr = &KeychainRef{Service: service, Account: account}, nil
-	f.report(Event{Step: StepKeychain, Kind: EventDone, Message: fmt.Sprintf("Client secret saved in the OS keychain (service %q, account %q)", service, account)})
+	r.Keychain, r.KeychainErr = &KeychainRef{Service: f.KeychainService(), Account: account}, nil
+	f.report(Event{Step: StepKeychain, Kind: EventDone, Message: fmt.Sprintf("%s saved in the OS keychain (service %q, account %q)", saved, f.KeychainService(), account)})
 	return nil
 }
 

@@ -295,7 +295,7 @@ func (f *Flow) cfKey(ctx context.Context, c *cf.Client, t Target, inst *cf.Insta
 		}
 	default:
 		// Absent, or failed (Cloud Foundry replaces a failed key of the same name).
-		jobURL, err := c.CreateKey(ctx, t.Key, inst.GUID, KeyParameters)
+		jobURL, err := c.CreateKey(ctx, t.Key, inst.GUID, t.KeySpec.Parameters(t.Plan))
 		if err != nil {
 			var apiErr *cf.Error
 			switch {

@@ -246,7 +246,7 @@ func (f *Flow) smBinding(ctx context.Context, t Target, inst *cliserver.Instance
 	if b == nil {
 		err := f.btp(ctx, func(c *cliserver.Client) (err error) {
 			b, err = c.CreateBinding(ctx, cliserver.CreateBindingRequest{SubaccountID: t.Subaccount.ID, InstanceID: inst.ID,
-				Name: t.Key, Parameters: KeyParameters})
+				Name: t.Key, Parameters: t.KeySpec.Parameters(t.Plan)})
 			return err
 		})
 		if err != nil {

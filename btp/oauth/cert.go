@@ -112,3 +112,18 @@ func explainCert(err error, u *url.URL) error {
 	}
 	return explain(err, u, Credentials{})
 }
+
+// VerifyCertificateToken is VerifyCertificate that also hands back the
+// access token, as VerifyToken does for a secret (the flow's request to the
+// tenant). The token is a credential: it must not be logged or kept.
+func VerifyCertificateToken(ctx context.Context, httpClient *http.Client, c CertCredentials) (*TokenInfo, string, error) {
+	tok, err := certToken(ctx, httpClient, c)
+	if err != nil {
+		return nil, "", err
+	}
+	info, err := inspect(tok, Credentials{ClientID: c.ClientID, TokenURL: c.TokenURL})
+	if err != nil {
+		return nil, "", err
+	}
+	return info, tok.AccessToken, nil
+}

@@ -55,6 +55,19 @@ type credentialsJSON struct {
 	TokenURL     string `json:"tokenurl"`
 	URL          string `json:"url"`
 	ClientSecret string `json:"clientsecret,omitempty"`
+	// Certificate keys only: the type, the certificate chain (public) and
+	// what it says. The private key is never part of the result.
+	KeyType            string                  `json:"keytype,omitempty"`
+	Certificate        string                  `json:"certificate,omitempty"`
+	CertificateDetails *certificateDetailsJSON `json:"certificatedetails,omitempty"`
+}
+
+// certificateDetailsJSON mirrors SAP's certificatedetails.
+type certificateDetailsJSON struct {
+	IssuerDN     string `json:"issuerdn"`
+	SubjectDN    string `json:"subjectdn"`
+	ValidUntil   string `json:"validuntil"`
+	SerialNumber string `json:"serialnumber"`
 }
 
 type keychainJSON struct {
@@ -73,6 +86,13 @@ func WriteJSON(w io.Writer, r *steps.Result, showSecret bool) error {
 	out.Credentials = credentialsJSON{ClientID: r.Credentials.ClientID, TokenURL: r.Credentials.TokenURL, URL: r.Credentials.URL}
 	if showSecret {
 		out.Credentials.ClientSecret = r.Credentials.ClientSecret
+	}
+	if c := r.Credentials; c.KeyType.IsCertificate() {
+		out.Credentials.KeyType, out.Credentials.Certificate = string(c.KeyType), c.Certificate
+		if i := c.CertificateInfo; i != nil {
+			out.Credentials.CertificateDetails = &certificateDetailsJSON{IssuerDN: i.IssuerDN, SubjectDN: i.SubjectDN,
+				ValidUntil: i.ValidUntil.UTC().Format("2006-01-02T15:04:05.000Z"), SerialNumber: i.SerialNumber}
+		}
 	}
 	out.Verified = r.Verified
 	if r.Keychain != nil {
@@ -98,13 +118,28 @@ func WriteJSON(w io.Writer, r *steps.Result, showSecret bool) error {
 // values come from SAP: each is shown inert, on its own line.
 func WriteText(w io.Writer, r *steps.Result) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "clientid:     %s\n", safetext.Line(r.Credentials.ClientID))
-	fmt.Fprintf(&b, "clientsecret: %s\n", safetext.Mask(r.Credentials.ClientSecret))
-	fmt.Fprintf(&b, "tokenurl:     %s\n", safetext.Line(r.Credentials.TokenURL))
-	fmt.Fprintf(&b, "url:          %s\n", safetext.Line(r.Credentials.URL))
+	c := r.Credentials
+	fmt.Fprintf(&b, "clientid:     %s\n", safetext.Line(c.ClientID))
+	if c.KeyType.IsCertificate() {
+		fmt.Fprintf(&b, "keytype:      %s\n", c.KeyType.Label())
+		if i := c.CertificateInfo; i != nil {
+			fmt.Fprintf(&b, "subject:      %s\n", safetext.Line(i.SubjectDN))
+			fmt.Fprintf(&b, "issuer:       %s\n", safetext.Line(i.IssuerDN))
+			fmt.Fprintf(&b, "valid until:  %s\n", i.Expiry(time.Now()))
+		}
+		fmt.Fprintf(&b, "private key:  %s\n", safetext.Mask("x"))
+	} else {
+		fmt.Fprintf(&b, "clientsecret: %s\n", safetext.Mask(c.ClientSecret))
+	}
+	fmt.Fprintf(&b, "tokenurl:     %s\n", safetext.Line(c.TokenURL))
+	fmt.Fprintf(&b, "url:          %s\n", safetext.Line(c.URL))
 	if r.Keychain != nil {
+		what := "secret"
+		if c.KeyType.IsCertificate() {
+			what = "certificate and private key"
+		}
 		// %q escapes control and bidi characters itself.
-		fmt.Fprintf(&b, "secret saved in the OS keychain (service %q, account %q)\n", r.Keychain.Service, r.Keychain.Account)
+		fmt.Fprintf(&b, "%s saved in the OS keychain (service %q, account %q)\n", what, r.Keychain.Service, r.Keychain.Account)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

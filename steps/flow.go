@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -245,6 +246,20 @@ func (c *CertificateInfo) DaysLeft(now time.Time) int {
 
 // ExpiryWarningDays: under this many days left, cpikey warns.
 const ExpiryWarningDays = 30
+
+// Expiry is the end of validity with the days left, and a warning under
+// ExpiryWarningDays: "2027-08-20 (259 days left)".
+func (c *CertificateInfo) Expiry(now time.Time) string {
+	d := c.DaysLeft(now)
+	date := c.ValidUntil.UTC().Format("2006-01-02")
+	switch {
+	case d < 0:
+		return date + " (EXPIRED: cpikey rotate makes a new key)"
+	case d < ExpiryWarningDays:
+		return fmt.Sprintf("%s (! %d days left: cpikey rotate makes a new key)", date, d)
+	}
+	return fmt.Sprintf("%s (%d days left)", date, d)
+}
 
 // KeychainRef locates the stored secret.
 type KeychainRef struct{ Service, Account string }

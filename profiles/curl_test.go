@@ -25,6 +25,18 @@ import (
 // over its CF API and returns the key's credentials (the secret has a '$').
 func simKey(t *testing.T) (s *sim.Server, clientID, secret, tokenURL string) {
 	t.Helper()
+	s, o := simKeyWith(t, json.RawMessage(`{"key-type":"client_id_secret"}`))
+	secret, _ = o["clientsecret"].(string)
+	if !strings.Contains(secret, "$") {
+		t.Fatal("the simulator's secret should contain a $")
+	}
+	return s, o["clientid"].(string), secret, o["tokenurl"].(string)
+}
+
+// simKeyWith creates an integration-flow instance and a key with keyParams
+// in the simulator over its CF API and returns the key's oauth object.
+func simKeyWith(t *testing.T, keyParams json.RawMessage) (*sim.Server, map[string]any) {
+	t.Helper()
 	s, err := sim.Start(sim.Config{ProvisionTime: 5 * time.Millisecond, BindTime: 2 * time.Millisecond, EntitlementPadding: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +80,7 @@ func simKey(t *testing.T) (s *sim.Server, clientID, secret, tokenURL string) {
 	if err != nil || inst == nil {
 		t.Fatalf("instance: %v %v", inst, err)
 	}
-	kjob, err := c.CreateKey(ctx, "CPI_SAMPLE_INSTANCE-key", inst.GUID, json.RawMessage(`{"key-type":"client_id_secret"}`))
+	kjob, err := c.CreateKey(ctx, "CPI_SAMPLE_INSTANCE-key", inst.GUID, keyParams)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,16 +93,12 @@ func simKey(t *testing.T) (s *sim.Server, clientID, secret, tokenURL string) {
 		t.Fatal(err)
 	}
 	var creds struct {
-		OAuth struct {
-			ClientID     string `json:"clientid"`
-			ClientSecret string `json:"clientsecret"`
-			TokenURL     string `json:"tokenurl"`
-		} `json:"oauth"`
+		OAuth map[string]any `json:"oauth"`
 	}
-	if err := json.Unmarshal(raw, &creds); err != nil || !strings.Contains(creds.OAuth.ClientSecret, "$") {
-		t.Fatalf("credentials: %v (the simulator's secret should contain a $)", err)
+	if err := json.Unmarshal(raw, &creds); err != nil || creds.OAuth["clientid"] == nil {
+		t.Fatalf("credentials: %v", err)
 	}
-	return s, creds.OAuth.ClientID, creds.OAuth.ClientSecret, creds.OAuth.TokenURL
+	return s, creds.OAuth
 }
 
 // fakeTenant stands in for the Cloud Integration runtime: it records the

@@ -45,6 +45,9 @@ const (
 	EnvTokenURL     = "CPI_TOKEN_URL"
 	EnvURL          = "CPI_URL"
 	EnvEndpoint     = "CPI_ENDPOINT"
+	// Certificate keys: files with the certificate chain and the private key.
+	EnvCertFile = "CPI_CERT_FILE"
+	EnvKeyFile  = "CPI_KEY_FILE"
 )
 
 // Exporter renders profiles. The zero value targets the running OS.
@@ -53,6 +56,9 @@ type Exporter struct {
 	// (linux & co: secret-tool, darwin: security, windows: none). "" means
 	// runtime.GOOS.
 	GOOS string
+	// CertFile and KeyFile are where a certificate profile's certificate
+	// chain and private key were written (postman and env name them).
+	CertFile, KeyFile string
 }
 
 // Export writes p in format to w for the running OS; see Exporter.Export.
@@ -81,15 +87,23 @@ func (e Exporter) Export(p Profile, format, secret string, w io.Writer) error {
 	var buf bytes.Buffer
 	switch f {
 	case FormatPostman:
-		err = writePostman(&buf, p, secret)
+		err = writePostman(&buf, p, secret, e)
 	case FormatPostmanCollection:
 		err = writePostmanCollection(&buf, p)
 	case FormatEnv:
-		writeEnv(&buf, p, secret)
+		writeEnv(&buf, p, secret, e)
 	case FormatDockerEnv:
-		err = writeDockerEnv(&buf, p, secret)
+		if p.IsCertificate() {
+			err = writeDockerEnvCert(&buf, p, e)
+		} else {
+			err = writeDockerEnv(&buf, p, secret)
+		}
 	case FormatCurl:
-		err = writeCurl(&buf, p, e.goos())
+		if p.IsCertificate() {
+			err = writeCurlCert(&buf, p, e.goos())
+		} else {
+			err = writeCurl(&buf, p, e.goos())
+		}
 	case FormatTerraform:
 		err = writeTerraform(&buf, p)
 	}
@@ -204,20 +218,30 @@ const (
 	PostmanClientSecret = "clientSecret"
 	PostmanTokenURL     = "tokenUrl"
 	PostmanBaseURL      = "baseUrl"
+	PostmanCertFile     = "certFile" // certificate keys: the certificate chain (PEM)
+	PostmanKeyFile      = "keyFile"  // certificate keys: the private key (PEM)
 )
 
-func writePostman(w io.Writer, p Profile, secret string) error {
+func writePostman(w io.Writer, p Profile, secret string, e Exporter) error {
+	values := []postmanVar{
+		{Key: PostmanClientID, Value: p.ClientID, Type: "default", Enabled: true},
+		// Always present so the user sees where it goes; empty unless
+		// the caller passed it.
+		{Key: PostmanClientSecret, Value: secret, Type: "secret", Enabled: true},
+		{Key: PostmanTokenURL, Value: p.TokenURL, Type: "default", Enabled: true},
+		{Key: PostmanBaseURL, Value: p.URL, Type: "default", Enabled: true},
+	}
+	if p.IsCertificate() {
+		// No secret: Postman presents the certificate (Settings >
+		// Certificates, for the token host); the variables say which files.
+		values = []postmanVar{values[0], values[2], values[3],
+			{Key: PostmanCertFile, Value: e.CertFile, Type: "default", Enabled: true},
+			{Key: PostmanKeyFile, Value: e.KeyFile, Type: "default", Enabled: true}}
+	}
 	env := postmanEnv{
-		ID:   stableUUID("cpikey-profile:" + p.Name),
-		Name: "cpikey " + p.Name,
-		Values: []postmanVar{
-			{Key: PostmanClientID, Value: p.ClientID, Type: "default", Enabled: true},
-			// Always present so the user sees where it goes; empty unless
-			// the caller passed it.
-			{Key: PostmanClientSecret, Value: secret, Type: "secret", Enabled: true},
-			{Key: PostmanTokenURL, Value: p.TokenURL, Type: "default", Enabled: true},
-			{Key: PostmanBaseURL, Value: p.URL, Type: "default", Enabled: true},
-		},
+		ID:            stableUUID("cpikey-profile:" + p.Name),
+		Name:          "cpikey " + p.Name,
+		Values:        values,
 		Scope:         "environment",
 		ExportedUsing: "cpikey",
 	}
@@ -240,9 +264,20 @@ func stableUUID(name string) string {
 
 // --- env ---------------------------------------------------------------------
 
-func writeEnv(w *bytes.Buffer, p Profile, secret string) {
+func writeEnv(w *bytes.Buffer, p Profile, secret string, e Exporter) {
 	fmt.Fprintf(w, "# cpikey profile %s\n", p.Name)
 	fmt.Fprintf(w, "# SAP Process Integration Runtime (it-rt), plan %s\n", p.Plan)
+	if p.IsCertificate() {
+		fmt.Fprintf(w, "# %s key: the token request authenticates with the certificate (mTLS) at CPI_TOKEN_URL.\n", p.KeyType.Label())
+		w.WriteString("# CPI_KEY_FILE holds the private key: keep that file private (mode 0600) and out of version control.\n")
+		w.WriteString("# Values are single-quoted for sh. Load with: set -a; . ./.env; set +a\n")
+		fmt.Fprintf(w, "%s=%s\n", EnvClientID, ShellQuote(p.ClientID))
+		fmt.Fprintf(w, "%s=%s\n", EnvTokenURL, ShellQuote(p.TokenURL))
+		fmt.Fprintf(w, "%s=%s\n", EnvURL, ShellQuote(p.URL))
+		fmt.Fprintf(w, "%s=%s\n", EnvCertFile, ShellQuote(e.CertFile))
+		fmt.Fprintf(w, "%s=%s\n", EnvKeyFile, ShellQuote(e.KeyFile))
+		return
+	}
 	if secret != "" {
 		w.WriteString("# This file holds the client secret: keep it private (mode 0600) and out of version control.\n")
 	}

@@ -40,7 +40,7 @@ func (m *Manager) Forget(ctx context.Context, flow *steps.Flow, name string, del
 		if m.Keyring == nil {
 			return fmt.Errorf("forget %s: no OS keychain available to remove its secret from; profile kept", p.Name)
 		}
-		err := m.Keyring.Delete(ctx, keychainService(p), p.KeychainAccount)
+		err := keychain.DeleteSplit(ctx, m.Keyring, keychainService(p), p.KeychainAccount)
 		if err != nil && !errors.Is(err, keychain.ErrNotFound) {
 			return fmt.Errorf("forget %s: remove the client secret from the OS keychain: %w; profile kept, so you can try again", p.Name, err)
 		}

@@ -85,7 +85,7 @@ func (m *Manager) SaveResult(flow *steps.Flow, res *steps.Result, t steps.Target
 func HeadlessTarget(in steps.HeadlessInput) steps.Target {
 	_ = in.Normalize() // RunHeadless succeeded with the same input
 	t := steps.Target{Runtime: in.Runtime, OrgName: in.Org, Space: in.Space, Plan: in.Plan,
-		Instance: in.Instance, Key: in.Key, Roles: slices.Clone(in.Roles), NoKeychain: in.NoKeychain}
+		Instance: in.Instance, Key: in.Key, Roles: slices.Clone(in.Roles), NoKeychain: in.NoKeychain, KeySpec: in.KeySpec}
 	if t.Runtime == steps.RuntimeOther {
 		t.OrgName, t.Space = "", "" // Service Manager has neither
 	}
@@ -105,22 +105,44 @@ func (m *Manager) resolve(name string) (Profile, error) {
 // secret reads the client secret of p from the keychain. Errors say why it
 // is not there and what to do; they never contain the secret.
 func (m *Manager) secret(ctx context.Context, p Profile) (string, error) {
+	if p.IsCertificate() {
+		return "", fmt.Errorf("profile %s is a %s key: it has a certificate and private key, no client secret", p.Name, p.KeyType.Label())
+	}
+	return m.keychainValue(ctx, p, "client secret")
+}
+
+// certificate reads the certificate chain and private key of a
+// certificate profile from the keychain.
+func (m *Manager) certificate(ctx context.Context, p Profile) (string, steps.PrivateKeyPEM, error) {
+	v, err := m.keychainValue(ctx, p, "certificate and private key")
+	if err != nil {
+		return "", "", err
+	}
+	chain, key, err := steps.ParseCertBundle(v)
+	if err != nil {
+		return "", "", fmt.Errorf("profile %s: %w; cpikey rotate %s makes a new key", p.Name, err, p.Name)
+	}
+	return chain, key, nil
+}
+
+// keychainValue reads what the keychain keeps of p (split entries joined).
+func (m *Manager) keychainValue(ctx context.Context, p Profile, what string) (string, error) {
 	if p.KeychainAccount == "" {
-		return "", fmt.Errorf("profile %s has no client secret in the OS keychain (it was saved with --no-keychain, or the keychain failed then): "+
-			"run cpikey again without --no-keychain to store it, or cpikey rotate %s for a new key", p.Name, p.Name)
+		return "", fmt.Errorf("profile %s has no %s in the OS keychain (it was saved with --no-keychain, or the keychain failed then): "+
+			"run cpikey again without --no-keychain to store it, or cpikey rotate %s for a new key", p.Name, what, p.Name)
 	}
 	if m.Keyring == nil {
-		return "", errors.New("no OS keychain available here, and the client secret is only kept there")
+		return "", fmt.Errorf("no OS keychain available here, and the %s is only kept there", what)
 	}
-	s, err := m.Keyring.Get(ctx, keychainService(p), p.KeychainAccount)
+	s, err := keychain.GetSplit(ctx, m.Keyring, keychainService(p), p.KeychainAccount)
 	switch {
 	case errors.Is(err, keychain.ErrNotFound):
-		return "", fmt.Errorf("the OS keychain has no client secret for profile %s any more (service %s, account %s): "+
-			"run cpikey rotate %s for a new key, or cpikey again", p.Name, keychainService(p), p.KeychainAccount, p.Name)
+		return "", fmt.Errorf("the OS keychain has no %s for profile %s any more (service %s, account %s): "+
+			"run cpikey rotate %s for a new key, or cpikey again", what, p.Name, keychainService(p), p.KeychainAccount, p.Name)
 	case err != nil:
-		return "", fmt.Errorf("read the client secret of profile %s: %w", p.Name, err)
+		return "", fmt.Errorf("read the %s of profile %s: %w", what, p.Name, err)
 	case s == "":
-		return "", fmt.Errorf("the OS keychain holds an empty client secret for profile %s", p.Name)
+		return "", fmt.Errorf("the OS keychain holds an empty %s for profile %s", what, p.Name)
 	}
 	return s, nil
 }
@@ -169,7 +191,12 @@ func (m *Manager) List(w io.Writer, asJSON bool) error {
 	}
 	var b strings.Builder
 	for _, p := range all {
-		b.WriteString(safetext.Line(p.Name) + "\n")
+		b.WriteString(safetext.Line(p.Name))
+		if p.IsCertificate() && p.Certificate != nil {
+			// Days left at a glance: certificate keys expire.
+			fmt.Fprintf(&b, "  (%s, valid until %s)", p.KeyType.Label(), p.Certificate.info().Expiry(m.now()))
+		}
+		b.WriteString("\n")
 	}
 	_, err = io.WriteString(w, b.String())
 	return err
@@ -189,6 +216,10 @@ func (m *Manager) Show(ctx context.Context, w io.Writer, name string, showSecret
 		return err
 	}
 	secret := ""
+	if showSecret && p.IsCertificate() {
+		return &steps.UsageError{Msg: fmt.Sprintf("profile %s is a %s key: cpikey never prints its private key; "+
+			"cpikey export %s --format postman -o FILE (or env) writes certificate and key to files (mode 0600)", p.Name, p.KeyType.Label(), p.Name)}
+	}
 	if showSecret {
 		if secret, err = m.secret(ctx, p); err != nil {
 			return err
@@ -223,6 +254,19 @@ func (m *Manager) Show(ctx context.Context, w io.Writer, name string, showSecret
 	line("key", ref(p.Key))
 	line("clientid", p.ClientID)
 	switch {
+	case p.IsCertificate():
+		line("key type", p.KeyType.Label())
+		if c := p.Certificate; c != nil {
+			line("subject", c.SubjectDN)
+			line("issuer", c.IssuerDN)
+			line("serial number", c.SerialNumber)
+			line("valid until", c.info().Expiry(m.now()))
+		}
+		if p.KeychainAccount == "" {
+			line("private key", "(not stored: saved with --no-keychain)")
+		} else {
+			line("private key", fmt.Sprintf("%s (OS keychain with the certificate, service %s, account %s; only an export writes it out)", safetext.Mask("x"), keychainService(p), p.KeychainAccount))
+		}
 	case showSecret:
 		line("clientsecret", secret)
 	case p.KeychainAccount == "":

@@ -46,7 +46,7 @@ func newEnv(t *testing.T) *env {
 		}
 		return ""
 	}})
-	hc := transport.NewHTTPClient(transport.Options{Timeout: 10 * time.Second})
+	hc := transport.NewHTTPClient(transport.Options{Timeout: 10 * time.Second, RootCAs: s.CACertPool()}) // as --demo does
 	store, err := profiles.Open("")
 	if err != nil {
 		t.Fatal(err)

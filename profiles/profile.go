@@ -4,10 +4,11 @@
 // environment, .env, curl snippet, Terraform configuration, docker env
 // file).
 //
-// The client secret is never part of a Profile: it lives only in the OS
-// keychain (adapters/keychain). An export that needs it (postman, env,
-// docker-env) gets it as an explicit argument from the caller, who read it
-// from the keychain because the user asked for that export.
+// The client secret (or a certificate key's private key) is never part of a
+// Profile: it lives only in the OS keychain (adapters/keychain). An export
+// that needs it (postman, env, docker-env) gets it as an explicit argument
+// from the caller, who read it from the keychain because the user asked for
+// that export.
 package profiles
 
 import (
@@ -44,11 +45,58 @@ type Profile struct {
 	// Entitlements are the it-rt plans entitled to the subaccount when the
 	// key was made, and how; empty in profiles of older versions.
 	Entitlements []Entitlement `json:"entitlements,omitempty"`
-	// KeychainService/KeychainAccount locate the secret; both empty when it
+	// KeychainService/KeychainAccount locate the secret (for certificate
+	// keys: the certificate chain and private key); both empty when it
 	// was not stored (--no-keychain or the keychain failed).
 	KeychainService string    `json:"keychainService,omitempty"`
 	KeychainAccount string    `json:"keychainAccount,omitempty"`
 	CreatedAt       time.Time `json:"createdAt"`
+
+	// Certificate keys: the key type ("" is ClientId/Secret), the
+	// parameters rotate renews it with, and what the certificate says.
+	KeyType            steps.KeyType `json:"keyType,omitempty"`
+	Validity           int           `json:"validity,omitempty"`
+	KeyLength          int           `json:"keyLength,omitempty"`
+	CertificatePinning *bool         `json:"certificatePinning,omitempty"`
+	Certificate        *Certificate  `json:"certificate,omitempty"`
+}
+
+// Certificate is what a certificate key's certificate says (SAP's
+// certificatedetails); the certificate itself is in the keychain.
+type Certificate struct {
+	SubjectDN    string    `json:"subjectdn"`
+	IssuerDN     string    `json:"issuerdn"`
+	SerialNumber string    `json:"serialnumber"`
+	ValidUntil   time.Time `json:"validuntil"`
+}
+
+// IsCertificate reports a certificate key (SAP-generated or external).
+func (p Profile) IsCertificate() bool { return p.KeyType.IsCertificate() }
+
+// info is the certificate in the flow's terms (expiry texts).
+func (c *Certificate) info() *steps.CertificateInfo {
+	return &steps.CertificateInfo{SubjectDN: c.SubjectDN, IssuerDN: c.IssuerDN, SerialNumber: c.SerialNumber, ValidUntil: c.ValidUntil}
+}
+
+// setCredentials records the key type and certificate of c (not its
+// secret or private key) and the key parameters of spec.
+func (p *Profile) setCredentials(c steps.Credentials, spec steps.KeySpec) {
+	p.KeyType, p.Certificate, p.Validity, p.KeyLength, p.CertificatePinning = "", nil, 0, 0, nil
+	if !c.KeyType.IsCertificate() {
+		return
+	}
+	p.KeyType = c.KeyType
+	if i := c.CertificateInfo; i != nil {
+		p.Certificate = &Certificate{SubjectDN: i.SubjectDN, IssuerDN: i.IssuerDN, SerialNumber: i.SerialNumber, ValidUntil: i.ValidUntil.UTC()}
+	}
+	if c.KeyType == steps.KeyTypeCertificate && spec.Type == steps.KeyTypeCertificate {
+		n := spec.Normalized()
+		p.Validity, p.KeyLength = n.Validity, n.KeyLength
+	}
+	p.CertificatePinning = c.Pinning
+	if p.CertificatePinning == nil {
+		p.CertificatePinning = spec.Pinning
+	}
 }
 
 // Subaccount identifies the BTP subaccount.
@@ -116,6 +164,7 @@ func FromResult(r *steps.Result, t steps.Target, now time.Time) Profile {
 	if r.Keychain != nil {
 		p.KeychainService, p.KeychainAccount = r.Keychain.Service, r.Keychain.Account
 	}
+	p.setCredentials(r.Credentials, t.KeySpec)
 	p.Name = DefaultName(p.Subaccount.Subdomain, p.Instance.Name, p.Key.Name)
 	return p
 }
@@ -143,6 +192,11 @@ func (p Profile) Validate() error {
 		{"key.name", p.Key.Name}, {"key.id", p.Key.ID},
 		{"clientid", p.ClientID}, {"tokenurl", p.TokenURL}, {"url", p.URL},
 		{"keychainService", p.KeychainService}, {"keychainAccount", p.KeychainAccount},
+		{"keyType", string(p.KeyType)},
+	}
+	if c := p.Certificate; c != nil {
+		fields = append(fields, struct{ name, val string }{"certificate.subjectdn", c.SubjectDN},
+			struct{ name, val string }{"certificate.issuerdn", c.IssuerDN}, struct{ name, val string }{"certificate.serialnumber", c.SerialNumber})
 	}
 	for i, r := range p.Roles {
 		fields = append(fields, struct{ name, val string }{fmt.Sprintf("roles[%d]", i), r})

@@ -13,7 +13,6 @@ import (
 
 	"github.com/cpikey/cpikey/adapters/keychain"
 	"github.com/cpikey/cpikey/btp/itrt"
-	"github.com/cpikey/cpikey/btp/oauth"
 	"github.com/cpikey/cpikey/steps"
 )
 
@@ -51,6 +50,7 @@ func targetOf(p Profile) steps.Target {
 		Subaccount: steps.SubaccountInfo{ID: p.Subaccount.ID, Name: p.Subaccount.Name, Subdomain: p.Subaccount.Subdomain, Region: p.Subaccount.Region},
 		Runtime:    p.Runtime, OrgID: p.OrgID, OrgName: p.Org, SpaceID: p.SpaceID, Space: p.Space,
 		Plan: p.Plan, Instance: p.Instance.Name, Key: p.Key.Name, Roles: slices.Clone(p.Roles),
+		KeySpec: steps.KeySpec{Type: p.KeyType, Validity: p.Validity, KeyLength: p.KeyLength},
 	}
 }
 
@@ -96,9 +96,27 @@ func (e *OldKeyError) Unwrap() error { return e.Err }
 // what was created and leaves the old key, its keychain entry and the
 // profile exactly as they were.
 func (m *Manager) Rotate(ctx context.Context, flow *steps.Flow, name string, l Login) (*RotateResult, error) {
+	return m.RotateWith(ctx, flow, name, l, nil)
+}
+
+// RotateWith is Rotate with the new key's certificate: an External
+// Certificate key is renewed only with a new certificate from the CA
+// (renew: Type KeyTypeExternal, Certificate, and PrivateKey unless cpikey
+// csr keeps it); a Certificate key may get another validity or key length.
+// nil renews a key as it is (not possible for External Certificate keys).
+func (m *Manager) RotateWith(ctx context.Context, flow *steps.Flow, name string, l Login, renew *steps.KeySpec) (*RotateResult, error) {
 	p, err := m.resolve(name)
 	if err != nil {
 		return nil, err
+	}
+	spec, err := rotationSpec(p, renew)
+	if err != nil {
+		return nil, err
+	}
+	if spec.Type == steps.KeyTypeExternal {
+		if err := flow.ResolveKey(ctx, &spec); err != nil {
+			return nil, err
+		}
 	}
 	if m.Keyring == nil {
 		return nil, errors.New("rotate keeps the new client secret in the OS keychain, and there is none here")
@@ -120,6 +138,7 @@ func (m *Manager) Rotate(ctx context.Context, flow *steps.Flow, name string, l L
 		t.Key = RotatedKeyName(p.Key.Name, now.Add(time.Second))
 	}
 	t.NoKeychain = false
+	t.KeySpec = spec
 	res, err := flow.Provision(ctx, t)
 	if err != nil {
 		return nil, fmt.Errorf("rotate %s: create the new key %s: %w; profile and key %s are unchanged (if SAP created %s anyway, delete it in the cockpit)",
@@ -135,7 +154,7 @@ func (m *Manager) Rotate(ctx context.Context, flow *steps.Flow, name string, l L
 		defer cancel()
 		msg := fmt.Sprintf("rotate %s: %v; profile and key %s are unchanged and keep working", p.Name, cause, p.Key.Name)
 		if res.Keychain != nil && res.Keychain.Account != p.KeychainAccount {
-			if err := m.Keyring.Delete(cctx, res.Keychain.Service, res.Keychain.Account); err != nil && !errors.Is(err, keychain.ErrNotFound) {
+			if err := keychain.DeleteSplit(cctx, m.Keyring, res.Keychain.Service, res.Keychain.Account); err != nil && !errors.Is(err, keychain.ErrNotFound) {
 				msg += fmt.Sprintf("; the new secret stays in the keychain as %s (%v)", res.Keychain.Account, err)
 			}
 		}
@@ -160,6 +179,7 @@ func (m *Manager) Rotate(ctx context.Context, flow *steps.Flow, name string, l L
 	np.Key = Ref{Name: t.Key, ID: res.Key.ID}
 	np.Instance.ID = cmp.Or(res.Instance.ID, p.Instance.ID)
 	np.ClientID, np.TokenURL, np.URL = res.Credentials.ClientID, res.Credentials.TokenURL, res.Credentials.URL
+	np.setCredentials(res.Credentials, t.KeySpec)
 	np.KeychainService, np.KeychainAccount = res.Keychain.Service, res.Keychain.Account
 	np.OrgID, np.SpaceID = t.OrgID, t.SpaceID
 	if env := flow.CFEnvironment(p.Subaccount.ID); env != nil && p.Runtime == steps.RuntimeCF {
@@ -181,7 +201,7 @@ func (m *Manager) Rotate(ctx context.Context, flow *steps.Flow, name string, l L
 	out := &RotateResult{Profile: np, OldKey: p.Key.Name}
 	delErr := flow.DeleteKey(ctx, old, p.Key.ID)
 	if p.KeychainAccount != "" && p.KeychainAccount != np.KeychainAccount {
-		if err := m.Keyring.Delete(ctx, keychainService(p), p.KeychainAccount); err != nil && !errors.Is(err, keychain.ErrNotFound) {
+		if err := keychain.DeleteSplit(ctx, m.Keyring, keychainService(p), p.KeychainAccount); err != nil && !errors.Is(err, keychain.ErrNotFound) {
 			m.note("! The old secret stays in the OS keychain (account %s): %v", p.KeychainAccount, err)
 		}
 	}
@@ -221,7 +241,6 @@ func (m *Manager) verifyNew(ctx context.Context, t steps.Target, res *steps.Resu
 	deadline := time.Now().Add(wait)
 	delay := min(time.Second, wait/4)
 	last := res.VerifyErr
-	creds := oauth.Credentials{ClientID: res.Credentials.ClientID, ClientSecret: res.Credentials.ClientSecret, TokenURL: res.Credentials.TokenURL}
 	wantSend := t.Plan == itrt.PlanIntegrationFlow && slices.Contains(t.Roles, steps.DefaultRole)
 	for time.Now().Add(delay).Before(deadline) {
 		select {
@@ -230,7 +249,7 @@ func (m *Manager) verifyNew(ctx context.Context, t steps.Target, res *steps.Resu
 		case <-time.After(delay):
 		}
 		delay *= 2
-		info, err := oauth.Verify(ctx, m.HTTPClient, creds)
+		info, err := steps.VerifyCredentials(ctx, m.HTTPClient, res.Credentials)
 		switch {
 		case err != nil:
 			last = err
@@ -244,4 +263,35 @@ func (m *Manager) verifyNew(ctx context.Context, t steps.Target, res *steps.Resu
 		last = errors.New("no token")
 	}
 	return last
+}
+
+// rotationSpec is the key type and parameters of the key that replaces p's.
+func rotationSpec(p Profile, renew *steps.KeySpec) (steps.KeySpec, error) {
+	cur := targetOf(p).KeySpec
+	if renew == nil || renew.Type.Or() == steps.KeyTypeSecret && !p.IsCertificate() {
+		if p.KeyType == steps.KeyTypeExternal {
+			return cur, &steps.UsageError{Msg: fmt.Sprintf("profile %s is an External Certificate key: it is renewed with a new certificate from your CA: "+
+				"give --cert FILE (and --cert-key FILE, unless cpikey csr made the request on this machine)", p.Name)}
+		}
+		return cur, nil
+	}
+	if renew.Type.Or() != p.KeyType.Or() {
+		return cur, &steps.UsageError{Msg: fmt.Sprintf("profile %s is a %s key; rotate keeps the key type (create a %s key with cpikey --key-type %s)",
+			p.Name, p.KeyType.Or().Label(), renew.Type.Or().Label(), renew.Type.Or().Flag())}
+	}
+	spec := *renew
+	if spec.Type == steps.KeyTypeCertificate {
+		spec.Validity = cmp.Or(spec.Validity, p.Validity)
+		spec.KeyLength = cmp.Or(spec.KeyLength, p.KeyLength)
+	}
+	if spec.Type == steps.KeyTypeExternal {
+		if spec.Pinning == nil {
+			spec.Pinning = p.CertificatePinning
+		}
+		if leaf, err := steps.ExternalLeaf(spec.Certificate, time.Time{}); err == nil && p.Certificate != nil &&
+			fmt.Sprintf("0x%X", leaf.SerialNumber) == p.Certificate.SerialNumber {
+			return cur, &steps.UsageError{Msg: fmt.Sprintf("that is the certificate key %s has now (serial %s); SAP takes a certificate only once: give the renewed one", p.Key.Name, p.Certificate.SerialNumber)}
+		}
+	}
+	return spec, nil
 }

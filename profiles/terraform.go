@@ -169,7 +169,7 @@ data "cloudfoundry_service_plan" "it_rt" {
 		b.WriteString("  type             = \"key\"\n")
 		fmt.Fprintf(&b, "  name             = %s\n", q(keyName))
 		b.WriteString("  service_instance = cloudfoundry_service_instance.it_rt.id\n")
-		keyParams(&b)
+		keyParams(&b, p)
 		b.WriteString("}\n")
 
 		imports = append(imports,
@@ -198,7 +198,7 @@ data "cloudfoundry_service_plan" "it_rt" {
 		b.WriteString("  subaccount_id       = var.subaccount_id\n")
 		b.WriteString("  service_instance_id = btp_subaccount_service_instance.it_rt.id\n")
 		fmt.Fprintf(&b, "  name                = %s\n", q(keyName))
-		keyParams(&b)
+		keyParams(&b, p)
 		b.WriteString("}\n")
 
 		sa := p.Subaccount.ID
@@ -355,11 +355,11 @@ func instanceParams(b *bytes.Buffer, roles []string) {
 		"the roles of this one in the SAP BTP cockpit.")
 }
 
-// keyParams writes the key parameters cpikey sends (steps.KeyParameters);
-// like the instance's they cannot be read back, and the providers replace a
-// key whose parameters differ.
-func keyParams(b *bytes.Buffer) {
-	b.WriteString("  parameters = jsonencode({\n    \"key-type\" = \"client_id_secret\"\n  })\n")
+// keyParams writes the key parameters cpikey sends (steps.KeyParameters,
+// or a certificate key's: keyTypeParams); like the instance's they cannot be
+// read back, and the providers replace a key whose parameters differ.
+func keyParams(b *bytes.Buffer, p Profile) {
+	keyTypeParams(b, p)
 	noReadBack(b,
 		"A key's parameters cannot be read back either; without this",
 		"Terraform would replace the imported key (and its secret).")

@@ -137,6 +137,12 @@ func (s KeySpec) Validate(plan string, now time.Time) error {
 	return s.validate(plan, now, true)
 }
 
+// ValidatePending is Validate for a spec whose External Certificate
+// private key may still be in the OS keychain (ResolveKey finds it later).
+func (s KeySpec) ValidatePending(plan string, now time.Time) error {
+	return s.validate(plan, now, false)
+}
+
 // validate is Validate; needKey false accepts an External Certificate
 // whose private key is still to be found in the keychain (ResolveKey).
 func (s KeySpec) validate(plan string, now time.Time, needKey bool) error {

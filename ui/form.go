@@ -41,6 +41,9 @@ const (
 	formRoles
 	formKey
 	formDrift // only while the instance to reuse has other roles
+	formKeyType
+	formCertA // certificate types only (form_keytype.go)
+	formCertB
 	formFields
 )
 
@@ -52,7 +55,7 @@ const (
 	driftKeep
 )
 
-// formModel is screen 6: plan, instance, roles, key. The instance and key
+// formModel is screen 6: plan, instance, roles, key, key type. The instance and key
 // fields offer what already exists in the space (or Service Manager)
 // besides a new name; an instance whose roles differ from the requested
 // ones asks whether to update its roles or keep them. Enter accepts the
@@ -70,7 +73,9 @@ type formModel struct {
 	keyEdited bool
 	drift     picker
 	driftSet  bool // the user chose in the drift picker
+	keyType   keyTypeFields
 	focus     int
+	loadID    uint64 // the external certificate's files being read
 
 	// What exists where the instance goes (listed once per screen).
 	list      task
@@ -133,6 +138,7 @@ func newForm(e *env, base steps.Target, rem configdir.Choices) *formModel {
 		m.apiRoles.selectLabel("MonitoringDataRead")
 	}
 	m.drift = newPicker([]pickItem{{label: "Update the instance's roles"}, {label: "Keep its roles"}})
+	m.keyType = newKeyTypeFields(p.KeySpec)
 	m.auto = p.Instance != "" && p.Key != "" && p.Plan != ""
 	m.setFocus(formPlan)
 	return m
@@ -143,8 +149,12 @@ func (m *formModel) id() screen { return screenForm }
 func (m *formModel) init() tea.Cmd {
 	if m.auto {
 		m.auto = false
-		if t := m.submit(); t != nil {
+		cmd, t := m.submit()
+		if t != nil {
 			return autoTransition(m, t)
+		}
+		if cmd != nil {
+			return cmd
 		}
 	}
 	return tea.Batch(m.loadInstances(), m.scheduleExisting())
@@ -180,10 +190,21 @@ func (m *formModel) roles() []string {
 func (m *formModel) setFocus(f int) {
 	if f == formDrift && m.rolesDrift() == nil {
 		f = formKey
+		if m.focus < formDrift {
+			f = formKeyType // on the way down
+		}
 	}
 	m.focus = f
 	m.instance.focus(f == formInstance)
 	m.key.focus(f == formKey)
+	for i, in := range map[int]*textinput.Model{formCertA: &m.keyType.a, formCertB: &m.keyType.b} {
+		if i == f {
+			in.Focus()
+			in.CursorEnd()
+		} else {
+			in.Blur()
+		}
+	}
 	if f == formRoles {
 		m.flowRoles.Focus()
 		m.flowRoles.CursorEnd()
@@ -193,12 +214,7 @@ func (m *formModel) setFocus(f int) {
 }
 
 // lastField is the bottom field shown now.
-func (m *formModel) lastField() int {
-	if m.rolesDrift() != nil {
-		return formDrift
-	}
-	return formKey
-}
+func (m *formModel) lastField() int { return m.keyType.lastField() }
 
 // instanceChoice is the existing instance of that name, if listed.
 func (m *formModel) instanceChoice(name string) *steps.InstanceChoice {
@@ -302,6 +318,17 @@ func (m *formModel) update(msg tea.Msg) (tea.Cmd, transition) {
 		m.checking, m.cancel = false, nil
 		m.ex, m.exErr, m.exFor = msg.ex, msg.err, [2]string{msg.instance, msg.key}
 		return nil, nil
+	case certFilesMsg:
+		if msg.id != m.loadID {
+			return nil, nil
+		}
+		m.loadID = 0
+		if msg.err != nil {
+			m.setFocus(formCertA)
+			m.submitErr = msg.err
+			return nil, nil
+		}
+		return nil, m.done(msg.spec)
 	case tea.KeyMsg:
 		return m.keyMsg(msg)
 	}
@@ -335,10 +362,7 @@ func (m *formModel) keyMsg(msg tea.KeyMsg) (tea.Cmd, transition) {
 		}
 		// Enter accepts the screen once every field is valid; until then
 		// it goes to the first field that is not.
-		if t := m.submit(); t != nil {
-			return nil, t
-		}
-		return nil, nil
+		return m.submit()
 	case key.Matches(msg, k.Back):
 		return nil, goBack{}
 	case key.Matches(msg, k.Next):
@@ -368,6 +392,17 @@ func (m *formModel) keyMsg(msg tea.KeyMsg) (tea.Cmd, transition) {
 			m.driftSet = true
 		} else if key.Matches(msg, k.Up) {
 			m.setFocus(formKey)
+		}
+		return nil, nil
+	case m.focus == formKeyType:
+		before := m.keyType.kind.cursor
+		switch {
+		case m.keyType.kind.update(msg, k) && before != m.keyType.kind.cursor:
+			m.keyType.setDefaults()
+		case key.Matches(msg, k.Up):
+			m.setFocus(formDrift)
+		case key.Matches(msg, k.Down):
+			m.setFocus(min(m.lastField(), formCertA))
 		}
 		return nil, nil
 	case key.Matches(msg, k.Up), key.Matches(msg, k.Down):
@@ -427,6 +462,12 @@ func (m *formModel) updateInput(msg tea.Msg) tea.Cmd {
 			return tea.Batch(cmd, m.scheduleExisting())
 		}
 		return cmd
+	case formCertA:
+		m.keyType.a, cmd = m.keyType.a.Update(msg)
+		return cmd
+	case formCertB:
+		m.keyType.b, cmd = m.keyType.b.Update(msg)
+		return cmd
 	}
 	return nil
 }
@@ -459,6 +500,7 @@ func (m *formModel) problems() map[int]string {
 	if d := m.rolesDrift(); d != nil && !m.driftSet {
 		out[formDrift] = "choose: update the instance's roles, or keep them (or type another instance name above)"
 	}
+	m.keyType.problems(m.planName(), out)
 	return out
 }
 
@@ -470,16 +512,31 @@ func (m *formModel) currentExisting() *steps.Existing {
 	return m.ex
 }
 
-func (m *formModel) submit() transition {
+// submit checks the fields and finishes the form, or starts reading an
+// external certificate's files (done follows their certFilesMsg).
+func (m *formModel) submit() (tea.Cmd, transition) {
 	probs := m.problems()
 	for f := formPlan; f < formFields; f++ {
 		if _, bad := probs[f]; bad {
 			m.setFocus(f)
 			m.submitErr = fmt.Errorf("fix the marked field first")
-			return nil
+			return nil, nil
 		}
 	}
-	t := formDone{plan: m.planName(), instance: m.instance.value(), key: m.key.value(), roles: m.roles()}
+	spec, ready := m.keyType.spec()
+	if !ready {
+		m.loadID = m.e.newID()
+		return m.keyType.load(m.loadID, m.planName()), nil
+	}
+	if err := spec.ValidatePending(m.planName(), time.Now()); err != nil {
+		m.submitErr = err
+		return nil, nil
+	}
+	return nil, m.done(spec)
+}
+
+func (m *formModel) done(spec steps.KeySpec) transition {
+	t := formDone{plan: m.planName(), instance: m.instance.value(), key: m.key.value(), roles: m.roles(), keySpec: spec}
 	if ex := m.currentExisting(); ex != nil && ex.InstanceExists && ex.InstanceState == "failed" {
 		t.recreateFailed = true
 	}
@@ -493,12 +550,12 @@ func (m *formModel) resume() tea.Cmd { return m.scheduleExisting() }
 
 func (m *formModel) typing() bool {
 	return (m.focus == formInstance && !m.instance.picked()) || (m.focus == formKey && !m.key.picked()) ||
-		(m.focus == formRoles && m.planName() != planAPI)
+		(m.focus == formRoles && m.planName() != planAPI) || m.focus == formCertA || m.focus == formCertB
 }
 
 func (m *formModel) setSize(w, h int) {
 	m.w, m.h = w, h
-	for _, in := range []*textinput.Model{&m.instance.in, &m.key.in, &m.flowRoles} {
+	for _, in := range []*textinput.Model{&m.instance.in, &m.key.in, &m.flowRoles, &m.keyType.a, &m.keyType.b} {
 		in.Width = max(10, min(40, w-12))
 	}
 	rows := max(1, (h-14)/2)
@@ -515,6 +572,8 @@ func (m *formModel) help() ([]key.Binding, [][]key.Binding) {
 	switch {
 	case m.focus == formPlan:
 		short = append(short, withHelp(k.Up, m.e.st.g.UpDown, "plan"))
+	case m.focus == formKeyType:
+		short = append(short, withHelp(k.Up, m.e.st.g.UpDown, "key type"))
 	case m.focus == formRoles && m.planName() == planAPI:
 		short = append(short, k.Toggle, withHelp(k.Up, m.e.st.g.UpDown, "move"))
 	case m.focusedCombo() != nil && len(m.focusedCombo().options) > 0:
@@ -527,7 +586,11 @@ func (m *formModel) view() string {
 	st := m.e.st
 	probs := m.problems()
 	var b strings.Builder
+	focusLine := 0
 	label := func(f int, text string) {
+		if m.focus == f {
+			focusLine = strings.Count(b.String(), "\n")
+		}
 		b.WriteString(st.cursor(m.focus == f) + " " + st.Label.Render(text) + "\n")
 	}
 	status := func(f int, good string) {
@@ -576,10 +639,54 @@ func (m *formModel) view() string {
 		status(formDrift, "")
 	}
 
+	b.WriteString("\n")
+	label(formKeyType, "Key type")
+	b.WriteString(indent(m.keyType.kind.view(st, m.w-4, m.focus == formKeyType), 4) + "\n")
+	if m.keyType.typ() != steps.KeyTypeSecret {
+		la, lb := m.keyType.labels()
+		label(formCertA, la)
+		b.WriteString("    " + m.keyType.a.View() + "\n")
+		status(formCertA, m.preNote())
+		label(formCertB, lb)
+		b.WriteString("    " + m.keyType.b.View() + "\n")
+		status(formCertB, "")
+	}
+	if m.loadID != 0 {
+		b.WriteString("\n" + st.Subtle.Render("reading the certificate files"+st.g.Ellipsis) + "\n")
+	}
+
 	if m.submitErr != nil {
 		b.WriteString("\n" + st.fail(sentence(m.submitErr.Error())) + "\n")
 	}
-	return b.String()
+	return cropAround(st, b.String(), focusLine, m.h)
+}
+
+// cropAround keeps a form taller than h lines usable: it shows the h lines
+// around the focused field's label (and a few lines of that field), with a
+// hint where more is above or below.
+func cropAround(st *styles, s string, focus, h int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if h <= 2 || len(lines) <= h {
+		return s
+	}
+	end := min(len(lines), max(h, focus+8))
+	start := max(0, end-h)
+	win := append([]string(nil), lines[start:end]...)
+	if start > 0 {
+		win[0] = st.Subtle.Render("  " + st.g.Up + " more above")
+	}
+	if end < len(lines) {
+		win[len(win)-1] = st.Subtle.Render("  " + st.g.Down + " more below")
+	}
+	return strings.Join(win, "\n")
+}
+
+// preNote says an external certificate came with the flags.
+func (m *formModel) preNote() string {
+	if m.keyType.typ() == steps.KeyTypeExternal && m.keyType.pre.Certificate != "" && strings.TrimSpace(m.keyType.a.Value()) == "" {
+		return m.e.st.ok("the certificate given with --cert")
+	}
+	return ""
 }
 
 func roleText(roles []string) string {

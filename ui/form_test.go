@@ -51,6 +51,12 @@ func TestFormScreen(t *testing.T) {
 			send(m, down, tab, tab) // plan api, to roles
 			send(m, down, space)
 		}},
+		{"certificate", func(t *testing.T, m *model) {
+			send(m, tab, tab, tab, tab, down) // key type Certificate
+		}},
+		{"external_certificate", func(t *testing.T, m *model) {
+			send(m, tab, tab, tab, tab, down, down, tab) // External Certificate, to the certificate file
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -179,6 +179,7 @@ func (m *model) apply(t transition) tea.Cmd {
 		tg := m.baseTarget()
 		tg.Plan, tg.Instance, tg.Key, tg.Roles, tg.RecreateFailed = t.plan, t.instance, t.key, t.roles, t.recreateFailed
 		tg.UpdateRoles, tg.AcceptRoles = t.updateRoles, t.acceptRoles
+		tg.KeySpec = t.keySpec
 		m.c.target = tg
 		if !m.planEntitled(t.plan) {
 			// The first check was for another plan; check (and entitle)

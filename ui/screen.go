@@ -101,6 +101,7 @@ type (
 		roles                    []string
 		recreateFailed           bool
 		updateRoles, acceptRoles bool // the instance's roles differ: the user's choice
+		keySpec                  steps.KeySpec
 	}
 	runRequested struct{}
 	provisioned  struct{ result *steps.Result }

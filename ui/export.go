@@ -62,7 +62,14 @@ func (m *revealModel) exportProfile() profiles.Profile {
 
 // secretNote says what the file of a format holds.
 func (m *revealModel) secretNote(format string) string {
+	cert := m.result.Credentials.KeyType.IsCertificate()
 	switch {
+	case cert && profiles.EmbedsSecret(format):
+		return "with the certificate and private key in two files beside it"
+	case cert && format == profiles.FormatCurl && m.keychain != nil && m.keychain.Account != "":
+		return "no key in it: reads certificate and key from the OS keychain when run"
+	case cert && format == profiles.FormatCurl:
+		return "no key in it: set " + profiles.EnvCertFile + " and " + profiles.EnvKeyFile + " before running it"
 	case profiles.EmbedsSecret(format):
 		return "contains the client secret"
 	case format == profiles.FormatCurl && m.keychain != nil && m.keychain.Account != "":
@@ -98,6 +105,12 @@ func (m *revealModel) writeExport(f exportFormat) tea.Cmd {
 		secret = m.result.Credentials.ClientSecret
 	}
 	m.status = ""
+	if c := m.result.Credentials; c.KeyType.IsCertificate() && profiles.EmbedsSecret(f.format) {
+		return func() tea.Msg {
+			_, err := profiles.Exporter{GOOS: goos}.WriteCertFiles(path, p, f.format, c.Certificate, c.PrivateKey, false)
+			return exportedMsg{id: id, path: path, format: f.format, secret: true, err: err}
+		}
+	}
 	return func() tea.Msg {
 		e := profiles.Exporter{GOOS: goos}
 		msg := exportedMsg{id: id, path: path, format: f.format, secret: secret != ""}
@@ -122,6 +135,8 @@ func (m *revealModel) exported(msg exportedMsg) {
 		m.status = st.warn("Not overwritten, it exists: " + name + " (cpikey export --force replaces it).")
 	case msg.err != nil:
 		m.status = st.fail(fmt.Sprintf("Export failed: %v", msg.err))
+	case msg.secret && m.result.Credentials.KeyType.IsCertificate():
+		m.status = st.ok("Wrote the private key (mode 0600: keep it private, out of git) into " + m.result.Key.Name + ".key.pem, beside " + name + ".")
 	case msg.secret:
 		m.status = st.ok("Wrote the client secret into " + name + " (mode 0600): keep it private, out of git.")
 	default:

@@ -88,6 +88,15 @@ func newReveal(e *env, r *steps.Result, t steps.Target) *revealModel {
 		{k.SaveKeychain, func(m *revealModel) tea.Cmd { return m.save() }},
 		{k.Export, func(m *revealModel) tea.Cmd { m.export.open = true; m.status = ""; return nil }},
 	}
+	if c.KeyType.IsCertificate() {
+		// No secret to show or copy: 2 copies the certificate (public);
+		// the private key never reaches the screen or the clipboard.
+		m.actions[1] = revealAction{withHelp(k.CopySecret, "2", "copy certificate"), func(m *revealModel) tea.Cmd { return m.copy("the certificate", c.Certificate, false) }}
+		m.actions[4] = revealAction{k.CopyJSON, func(m *revealModel) tea.Cmd {
+			return m.copy("the key as JSON (without the private key)", keyJSON(c), false)
+		}}
+		m.actions = append(m.actions[:5], m.actions[6:]...) // no s: nothing to show
+	}
 	if e.opts.TryCall != nil {
 		m.actions = append(m.actions, revealAction{k.TryCall, func(m *revealModel) tea.Cmd { return m.openTry() }})
 	}
@@ -118,11 +127,15 @@ func (m *revealModel) saveProfile() tea.Cmd {
 	})
 }
 
-// keyJSON is the service key's oauth part as users paste it into tools.
+// keyJSON is the service key's oauth part as users paste it into tools;
+// for a certificate key without its private key.
 func keyJSON(c steps.Credentials) string {
-	b, _ := json.MarshalIndent(map[string]string{
-		"clientid": c.ClientID, "clientsecret": c.ClientSecret, "tokenurl": c.TokenURL, "url": c.URL,
-	}, "", "  ")
+	m := map[string]string{"clientid": c.ClientID, "clientsecret": c.ClientSecret, "tokenurl": c.TokenURL, "url": c.URL}
+	if c.KeyType.IsCertificate() {
+		delete(m, "clientsecret")
+		m["certificate"] = c.Certificate
+	}
+	b, _ := json.MarshalIndent(m, "", "  ")
 	return string(b)
 }
 
@@ -292,6 +305,9 @@ func (m *revealModel) help() ([]key.Binding, [][]key.Binding) {
 	}
 	done := withHelp(k.Done, "q", "done")
 	short := []key.Binding{done, withHelp(k.CopyID, "1-4", "copy"), withHelp(k.ShowSecret, "s", "show"), withHelp(k.CopyJSON, "j", "JSON")}
+	if m.result.Credentials.KeyType.IsCertificate() {
+		short = append(short[:2], short[3]) // nothing to show
+	}
 	if m.canSave() {
 		short = append(short, withHelp(k.SaveKeychain, "k", "retry keychain"))
 	}
@@ -320,9 +336,12 @@ func (m *revealModel) refresh() {
 		b.WriteString(st.Label.Render(head) + " " + strings.ReplaceAll(v, "\n", "\n"+strings.Repeat(" ", labelW)) + "\n")
 	}
 	field("1", "clientid", c.ClientID)
-	if m.showSecret {
+	switch {
+	case c.KeyType.IsCertificate():
+		m.certificateFields(&b, field)
+	case m.showSecret:
 		field("2", "clientsecret", c.ClientSecret)
-	} else {
+	default:
 		b.WriteString(st.Label.Render(fmt.Sprintf("[2] %-13s", "clientsecret")) + " " + secret + "\n")
 	}
 	field("3", "tokenurl", c.TokenURL)
@@ -349,9 +368,9 @@ func (m *revealModel) keychainLine() string {
 	st := m.e.st
 	switch {
 	case m.saving:
-		return m.spin.View() + " saving the client secret" + st.g.Ellipsis
+		return m.spin.View() + " saving the " + m.keptWhat() + st.g.Ellipsis
 	case m.keychain != nil:
-		s := "client secret saved in the OS keychain"
+		s := m.keptWhat() + " saved in the OS keychain"
 		if m.keychain.Account != "" {
 			s += fmt.Sprintf(" (service %s, account %s)", m.keychain.Service, m.keychain.Account)
 		}
@@ -359,7 +378,18 @@ func (m *revealModel) keychainLine() string {
 	case m.saveErr != nil:
 		return wrap(st.fail(fmt.Sprintf("not saved: %v. Press k to try again.", m.saveErr)), m.w, 10)
 	}
+	if m.result.Credentials.KeyType.IsCertificate() {
+		return wrap(st.warn("not saved (--no-keychain): cpikey keeps the private key nowhere; run cpikey again without --no-keychain to keep it."), m.w, 10)
+	}
 	return wrap(st.warn("not saved (--no-keychain): copy the secret now, cpikey keeps it nowhere."), m.w, 10)
+}
+
+// keptWhat is what the keychain holds of this key.
+func (m *revealModel) keptWhat() string {
+	if m.result.Credentials.KeyType.IsCertificate() {
+		return "certificate and private key"
+	}
+	return "client secret"
 }
 
 func (m *revealModel) profileLine() string {
@@ -401,6 +431,9 @@ func (m *revealModel) nextStep() string {
 	lead := "Get a token"
 	if m.callStep(&b) {
 		lead = "Or get a token yourself"
+	}
+	if c.KeyType.IsCertificate() {
+		return b.String() + m.certNextStep()
 	}
 	if m.keychain == nil || m.keychain.Account == "" {
 		b.WriteString(wrap("Get a token with client credentials: copy the secret (2) into your tool, or the whole key as JSON (j).", m.w, 0) + "\n")

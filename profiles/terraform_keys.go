@@ -10,7 +10,8 @@ import (
 	"github.com/cpikey/cpikey/steps"
 )
 
-// keyTypeParams writes the key's binding parameters (it-rt.md §3): the key
+// keyTypeParams writes the key's binding parameters
+// (docs/protocol/it-rt.md §3): the key
 // type and, for certificate keys, what SAP needs to make or take the
 // certificate. Never key material: an External Certificate's leaf
 // certificate (public) is read from a file next to the configuration.

@@ -89,7 +89,7 @@ func ParseCredentials(keyName string, raw []byte) (Credentials, error) {
 }
 
 // unescapePEM turns the literal \n escapes some downloads carry into
-// newlines (it-rt.md §4.3).
+// newlines (docs/protocol/it-rt.md §4.3).
 func unescapePEM(s string) string {
 	if s == "" {
 		return ""

@@ -15,7 +15,7 @@ import (
 )
 
 // KeyType is a service key's type, named as the it-rt broker names it
-// (it-rt.md §3).
+// (docs/protocol/it-rt.md §3).
 type KeyType string
 
 // The three key types of the cockpit's Create Service Key dialog.
@@ -28,7 +28,7 @@ const (
 // KeyTypes lists the types in the order the wizard offers them.
 var KeyTypes = []KeyType{KeyTypeSecret, KeyTypeCertificate, KeyTypeExternal}
 
-// Limits of the certificate key parameters (it-rt.md §3).
+// Limits of the certificate key parameters (docs/protocol/it-rt.md §3).
 const (
 	MinValidity      = 1
 	MaxValidity      = 365

@@ -17,7 +17,7 @@ import (
 
 // CertCredentials are what a certificate key needs for a token: the client
 // id, the certificate chain and private key (PEM) and the key's tokenurl on
-// the certificate host (it-rt.md §4.3). PrivateKey never appears in an
+// the certificate host (docs/protocol/it-rt.md §4.3). PrivateKey never appears in an
 // error.
 type CertCredentials struct {
 	ClientID    string

@@ -12,7 +12,7 @@ import (
 )
 
 // The certificate token host (`<subdomain>.authentication.cert.<region>…`,
-// it-rt.md §4.3): the XSUAA token endpoint of certificate keys. It speaks
+// docs/protocol/it-rt.md §4.3): the XSUAA token endpoint of certificate keys. It speaks
 // TLS only and requires a client certificate that chains to the
 // simulator's root or to the simulated customer CA; the certificate, not a
 // secret, authenticates the client named by client_id.
@@ -132,7 +132,7 @@ func (s *Server) certToken(w http.ResponseWriter, r *http.Request) {
 // pinned (or SAP-generated) certificate must be the very one. Without
 // pinning only subject and issuer are compared, and a renewed certificate
 // (issued later) is accepted and replaces the older one, which stops
-// working (it-rt.md §3).
+// working (docs/protocol/it-rt.md §3).
 func (s *Server) acceptCertLocked(m *KeyMaterial, presented *x509.Certificate) bool {
 	registered, err := leafOf(m.ChainPEM)
 	if err != nil {

@@ -25,7 +25,7 @@ import (
 	"time"
 )
 
-// The simulator's PKI for certificate keys (it-rt.md §3, §4.3). A root CA
+// The simulator's PKI for certificate keys (docs/protocol/it-rt.md §3, §4.3). A root CA
 // signs one "SAP PKI Certificate Service Client CA" per region, which issues
 // the client certificates of `certificate` keys, and the TLS certificate of
 // the certificate token host. A second root stands for a customer's own CA:
@@ -287,7 +287,7 @@ func rsaKey(bits int) (*rsa.PrivateKey, error) {
 // brokerCertificateLocked does the certificate part of a bind after the
 // schema check passed: it issues a client certificate for a `certificate`
 // key, and registers the uploaded one of a `certificate_external` key,
-// refusing a certificate another key already uses (it-rt.md §3). It returns
+// refusing a certificate another key already uses (docs/protocol/it-rt.md §3). It returns
 // the broker's error text, "" on success.
 func (s *Server) brokerCertificateLocked(k *Key, inst *Instance, sa *Subaccount, now time.Time) string {
 	switch k.KeyType {
@@ -344,7 +344,7 @@ func keyHoldsLocked(k *Key, now time.Time) bool {
 
 // issueClientCertLocked issues the client certificate of a `certificate`
 // key: RSA of the requested length, valid the requested days, subject and
-// issuer shaped like SAP's (it-rt.md §4.3).
+// issuer shaped like SAP's (docs/protocol/it-rt.md §4.3).
 func (s *Server) issueClientCertLocked(k *Key, sa *Subaccount, now time.Time) error {
 	days, bits := defaultValidityDays, defaultKeyLength
 	if v, ok := k.Parameters["validity"].(float64); ok {
@@ -408,7 +408,7 @@ func (s *Server) keyMaterialLocked(k *Key, inst *Instance, sa *Subaccount) *KeyM
 // keyCredentialsLocked is the broker's credentials object of k. A
 // certificate key carries its certificate chain, an SAP-generated one also
 // its private key and certificatedetails, and its tokenurl is on the
-// certificate token host (it-rt.md §4.3).
+// certificate token host (docs/protocol/it-rt.md §4.3).
 func (s *Server) keyCredentialsLocked(k *Key, inst *Instance, sa *Subaccount) map[string]any {
 	creds := s.keyCredentials(k, inst, sa)
 	if k.KeyType == keyTypeSecret {

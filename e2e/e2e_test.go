@@ -148,6 +148,17 @@ func randHex(t *testing.T) string {
 	return string(out)
 }
 
+// caFile writes the simulator's CA (PEM) outside every HOME, for
+// SSL_CERT_FILE: the certificate token host's TLS certificate chains to it.
+func (w *world) caFile(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(w.fakes, "sim-ca.pem")
+	if err := os.WriteFile(p, w.sim.CACertPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func (w *world) record(where string, data []byte) {
 	w.mu.Lock()
 	w.outputs = append(w.outputs, output{where, append([]byte(nil), data...)})

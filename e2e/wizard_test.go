@@ -71,6 +71,21 @@ func TestSecretCanary_Wizard(t *testing.T) {
 			t.Errorf("the inline call did not reach the CSRF-protected iFlow")
 		}
 	})
+	t.Run("certificate key, verified over mTLS", func(t *testing.T) {
+		// The binary trusts the simulator's CA the way a user would trust a
+		// corporate one (SSL_CERT_FILE); the product itself trusts only the
+		// system's CAs outside --demo.
+		env := append([]string{"SSL_CERT_FILE=" + w.caFile(t)}, user...)
+		r := runWizard(t, w, env, wizardCertificate, "--debug", "--subaccount", sim.SubReady, "--instance", "CANARY_CERT")
+		for _, want := range []string{"never shown; kept in the OS keychain", "CN=SAP PKI Certificate Service Client CA", "days left", "verified: got a token"} {
+			if !bytes.Contains(r.pane, []byte(want)) {
+				t.Errorf("the reveal screen lacks %q", want)
+			}
+		}
+		if !bytes.Contains(r.stderr, []byte("http: POST "+w.sim.CertTokenURL()+"/oauth/token -> 200")) {
+			t.Errorf("no token from the certificate host in the --debug trace:\n%s", r.stderr)
+		}
+	})
 	t.Run("secret shown on request (the test of the test)", func(t *testing.T) {
 		r := runWizard(t, w, user, wizardShowSecret, "--subaccount", sim.SubReady)
 		rec := &recordingTB{TB: t}
@@ -82,11 +97,12 @@ func TestSecretCanary_Wizard(t *testing.T) {
 	w.scanAll(t)
 }
 
-// What runWizard does on the reveal screen besides leaving.
+// What runWizard does besides answering with defaults and leaving.
 const (
-	wizardCopySecret = 1 << iota // 2: copy the secret
-	wizardShowSecret             // s: show it on screen (its output is then not scanned)
-	wizardTryCall                // c: POST to the CSRF-protected iFlow from the reveal screen
+	wizardCopySecret  = 1 << iota // 2: copy the secret
+	wizardShowSecret              // s: show it on screen (its output is then not scanned)
+	wizardTryCall                 // c: POST to the CSRF-protected iFlow from the reveal screen
+	wizardCertificate             // on the form, key type Certificate (defaults 365 days, 2048 bits)
 )
 
 type wizardRun struct{ pane, stderr, argv []byte }
@@ -133,6 +149,7 @@ func runWizard(t *testing.T, w *world, env []string, do int, args ...string) wiz
 	copySecret, showSecret := do&wizardCopySecret != 0, do&wizardShowSecret != 0
 	tryCall := do&wizardTryCall != 0
 	copied, shown, tried, closed, quit := false, false, false, false, false
+	certChosen := do&wizardCertificate == 0
 	deadline := time.Now().Add(45 * time.Second)
 	for {
 		if _, err := os.Stat(codeFile); err == nil {
@@ -155,6 +172,9 @@ func runWizard(t *testing.T, w *world, env []string, do int, args ...string) wiz
 		}
 		reveal := strings.Contains(s, "Your OAuth client")
 		switch {
+		case !certChosen && strings.Contains(s, "Key type"):
+			m.keys("Tab", "Tab", "Tab", "Tab", "Down") // plan, instance, roles, key name, key type: Certificate
+			certChosen = true
 		case reveal && copySecret && !copied:
 			m.keys("2") // copy the secret
 			copied = true

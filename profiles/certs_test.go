@@ -285,3 +285,20 @@ func TestList_WarnsUnder30Days(t *testing.T) {
 		t.Errorf("list --json: %s", out.String())
 	}
 }
+
+func TestForget_CertificateProfileRemovesEveryPart(t *testing.T) {
+	e := newEnv(t)
+	p, _ := e.provisionKey(t, "integration-flow", steps.KeySpec{Type: steps.KeyTypeCertificate, KeyLength: 1024})
+	entries := keychainEntries(t, e, p.KeychainAccount)
+	if len(entries) < 3 {
+		t.Fatalf("a certificate with its key in %d entries; want it split", len(entries))
+	}
+	if err := e.mgr.Forget(ctx(t), nil, p.Name, false, profiles.Login{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range entries {
+		if _, err := e.cfg.Keyring.Get(ctx(t), "cpikey", a); !errors.Is(err, keychain.ErrNotFound) {
+			t.Errorf("%s left in the keychain: %v", a, err)
+		}
+	}
+}

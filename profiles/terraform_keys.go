@@ -11,9 +11,8 @@ import (
 )
 
 // keyTypeParams writes the key's binding parameters
-// (docs/protocol/it-rt.md §3): the key
-// type and, for certificate keys, what SAP needs to make or take the
-// certificate. Never key material: an External Certificate's leaf
+// (docs/protocol/it-rt.md §3): the key type and, for certificate keys, what
+// SAP needs to make or take the certificate. Never key material: an External Certificate's leaf
 // certificate (public) is read from a file next to the configuration.
 func keyTypeParams(b *bytes.Buffer, p Profile) {
 	params := [][2]string{{"key-type", strconv.Quote(string(p.KeyType.Or()))}}

@@ -121,7 +121,7 @@ func TestCertificateProfile_ExportWritesTheFilesOnlyWhenAsked(t *testing.T) {
 	e := newEnv(t)
 	p, c := e.provisionKey(t, "integration-flow", steps.KeySpec{Type: steps.KeyTypeCertificate, KeyLength: 1024})
 	dir := t.TempDir()
-	for _, format := range []string{profiles.FormatPostman, profiles.FormatEnv} {
+	for _, format := range []string{profiles.FormatPostman, profiles.FormatEnv, profiles.FormatDockerEnv} {
 		t.Run(format, func(t *testing.T) {
 			sub := filepath.Join(dir, format)
 			os.Mkdir(sub, 0o700)

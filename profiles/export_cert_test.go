@@ -42,6 +42,7 @@ func TestExport_CertificateGolden(t *testing.T) {
 	}{
 		{"postman_cert", certFixture(), FormatPostman, "linux"},
 		{"env_cert", certFixture(), FormatEnv, "linux"},
+		{"docker_env_cert", certFixture(), FormatDockerEnv, "linux"},
 		{"curl_cert_linux", certFixture(), FormatCurl, "linux"},
 		{"curl_cert_darwin", certFixture(), FormatCurl, "darwin"},
 		{"curl_cert_windows", certFixture(), FormatCurl, "windows"},

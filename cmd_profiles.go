@@ -29,6 +29,7 @@ func newProfileCmds(f *factory) []*cobra.Command {
 	var (
 		jsonOut, showSecret, force, deleteKey bool
 		format, output, globalAccount         string
+		renew                                 steps.KeyFlags
 	)
 	login := func() profiles.Login {
 		if f.demo {
@@ -120,10 +121,15 @@ func newProfileCmds(f *factory) []*cobra.Command {
 			usage: "rotate [PROFILE] [--json]", maxArgs: 1,
 			examples: `  BTP_USERNAME=me@example.com BTP_PASSWORD=... cpikey rotate
   cpikey rotate acme-dev/CPI_SAMPLE_INSTANCE/CPI_SAMPLE_INSTANCE-key --json`,
-			notes: "Logs in to SAP BTP with BTP_USERNAME/BTP_PASSWORD (or the btp CLI's session). On any failure before the\nswap, the new key is deleted again and the old key, its keychain entry and the profile stay as they were.",
+			notes: "Logs in to SAP BTP with BTP_USERNAME/BTP_PASSWORD (or the btp CLI's session). On any failure before the\nswap, the new key is deleted again and the old key, its keychain entry and the profile stay as they were.\n" +
+				"A certificate key is renewed with the same validity and key length unless --validity/--key-length say\notherwise; an external certificate key only with the renewed certificate: --cert FILE [--cert-key FILE].",
 			flags: func(c *cobra.Command) {
 				jsonFlag("the rotated profile as JSON")(c)
 				c.Flags().StringVar(&globalAccount, "global-account", "", "global account `SUBDOMAIN` (default: the profile's)")
+				c.Flags().IntVar(&renew.Validity, "validity", 0, "certificate key: the new certificate's validity in `DAYS` (default: as before)")
+				c.Flags().IntVar(&renew.KeyLength, "key-length", 0, "certificate key: the new key's length in `BITS` (default: as before)")
+				c.Flags().StringVar(&renew.Cert, "cert", "", "external certificate key: the renewed certificate `FILE` (PEM)")
+				c.Flags().StringVar(&renew.CertKey, "cert-key", "", "external certificate key: its private key `FILE` (default: the key cpikey csr made)")
 			},
 			run: func(cmd *cobra.Command, f *factory, name string) error {
 				mgr, err := f.Manager()
@@ -134,7 +140,11 @@ func newProfileCmds(f *factory) []*cobra.Command {
 				if err != nil {
 					return err
 				}
-				res, err := mgr.Rotate(cmd.Context(), flow, name, login())
+				spec, err := renewSpec(renew)
+				if err != nil {
+					return err
+				}
+				res, err := mgr.RotateWith(cmd.Context(), flow, name, login(), spec)
 				f.RememberLogin(flow)
 				if res != nil && jsonOut {
 					if jerr := profiles.WriteProfile(f.stdout, res.Profile); err == nil {

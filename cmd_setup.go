@@ -33,6 +33,7 @@ type setupOptions struct {
 	steps.HeadlessInput
 	yes, jsonOut, showSecret, showVersion, demoReset bool
 	roles                                            string
+	keyFlags                                         steps.KeyFlags
 }
 
 // globalOptions are the flags every command takes.
@@ -89,6 +90,7 @@ Exit codes: 0 done; 1 failed; 2 usage error or missing input with --yes; 130 int
 	fl.StringVar(&o.roles, "roles", steps.DefaultRole, "instance roles, comma separated")
 	fl.BoolVar(&in.UpdateRoles, "update-roles", false, "when the instance exists with other roles: give it --roles ("+steps.RoleChangeDelay+")")
 	fl.BoolVar(&in.AcceptRoles, "accept-roles", false, "when the instance exists with other roles: use it with the roles it has")
+	keyTypeFlags(fl, &o.keyFlags)
 	fl.BoolVar(&in.SSO, "sso", false, "browser login instead of user/password")
 	fl.StringVar(&in.IdP, "idp", f.getenv("BTP_IDP"), "custom identity provider `ORIGIN` (env BTP_IDP)")
 	fl.BoolVar(&o.yes, "yes", false, "run without prompts (headless); progress on stderr, result on stdout")
@@ -103,6 +105,7 @@ Exit codes: 0 done; 1 failed; 2 usage error or missing input with --yes; 130 int
 	root.AddCommand(newProfileCmds(f)...)
 	root.AddCommand(newCallCmd(f))
 	root.AddCommand(newSimCmd(f))
+	root.AddCommand(newCSRCmd(f))
 	setHelp(root)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &flagError{err} })
 	return root
@@ -129,6 +132,10 @@ func runSetup(cmd *cobra.Command, f *factory, o *setupOptions) error {
 	}
 	if err := checkCombinations(o); err != nil {
 		return &flagError{err}
+	}
+	o.keyFlags.PinningSet = cmd.Flags().Changed("certificate-pinning")
+	if err := o.ApplyKeyFlags(o.keyFlags, os.ReadFile); err != nil {
+		return err
 	}
 	ctx, stop := f.signalContext()
 	defer stop()

@@ -94,7 +94,11 @@ func rebaseDemoProfiles(store *profiles.Store, s *sim.Server) error {
 	}
 	for _, p := range all {
 		np := p
-		np.TokenURL = rebaseLoopback(p.TokenURL, s.TokenBaseURL())
+		tokenBase := s.TokenBaseURL()
+		if p.IsCertificate() {
+			tokenBase = s.CertTokenURL()
+		}
+		np.TokenURL = rebaseLoopback(p.TokenURL, tokenBase)
 		np.CFAPIURL = rebaseLoopback(p.CFAPIURL, s.CFAPIURL())
 		tenant := s.RuntimeURL() // the key's url: the tenant's host of its plan
 		if p.Plan == itrt.PlanAPI {
@@ -149,7 +153,7 @@ func (f *factory) resetDemo(ctx context.Context) error {
 	if kc := f.Keyring(); kc != nil {
 		for _, a := range accounts {
 			for _, svc := range []string{demoKeychainService, tokens} {
-				err := kc.Delete(ctx, svc, a)
+				err := keychain.DeleteSplit(ctx, kc, svc, a) // a certificate key's entry has parts
 				var unavailable *keychain.UnavailableError
 				switch {
 				case err == nil:

@@ -108,7 +108,15 @@ func (f *factory) KeychainService() string {
 func (f *factory) HTTPClient() *http.Client {
 	if f.httpClient == nil {
 		transport.UserAgent = "cpikey/" + version
-		f.httpClient = transport.NewHTTPClient(transport.Options{Trace: f.trace})
+		o := transport.Options{Trace: f.trace}
+		if f.demo {
+			// Only --demo trusts the simulator's CA (its certificate token
+			// host speaks TLS); nothing else ever does.
+			if s, err := f.DemoServer(); err == nil {
+				o.RootCAs = s.CACertPool()
+			}
+		}
+		f.httpClient = transport.NewHTTPClient(o)
 	}
 	return f.httpClient
 }

@@ -86,6 +86,7 @@ func (s *Server) WriteSummary(out io.Writer) error {
 	fmt.Fprintf(tw, "BTP CLI server\t%s\t(global account subdomain %s)\n", s.CLIServerURL(), ga)
 	fmt.Fprintf(tw, "Cloud Foundry API\t%s\t(also its UAA: login and token endpoint)\n", s.CFAPIURL())
 	fmt.Fprintf(tw, "XSUAA\t%s\t(token URL of it-rt keys)\n", s.TokenBaseURL())
+	fmt.Fprintf(tw, "XSUAA (certificates)\t%s\t(token URL of certificate keys: mTLS, its CA is the simulator's)\n", s.CertTokenURL())
 	fmt.Fprintf(tw, "Cloud Integration runtime\t%s\t(url of integration-flow keys; iFlows under /http/demo)\n", s.RuntimeURL())
 	fmt.Fprintf(tw, "Cloud Integration API\t%s\t(url of api keys; OData under /api/v1)\n", s.TenantAPIURL())
 	if org, space := s.DemoTarget(); org != "" {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"io/fs"
 	"net/url"
@@ -295,6 +296,18 @@ func TestSecretCanary_Headless(t *testing.T) {
 	w := newWorld(t, sim.Config{ProvisionTime: 1, BindTime: 1, EntitleTime: 1, SSODelay: 20 * time.Millisecond})
 	user := []string{"BTP_USERNAME=" + sim.AdminUser, "BTP_PASSWORD=" + w.password}
 	base := []string{"--yes", "--debug", "--global-account", sim.GASubdomain}
+	// Certificate keys: the binary trusts the simulator's CA through
+	// SSL_CERT_FILE, as a user would a corporate CA; an external
+	// certificate and its key come from the simulated customer CA, in files
+	// outside HOME.
+	certUser := append([]string{"SSL_CERT_FILE=" + w.caFile(t)}, user...)
+	extCert, extKey, err := w.sim.NewCompanyCertificate("canary.acme.example", 90)
+	if err != nil {
+		t.Fatal(err)
+	}
+	extCertFile, extKeyFile := filepath.Join(w.fakes, "ext.pem"), filepath.Join(w.fakes, "ext.key")
+	os.WriteFile(extCertFile, extCert, 0o600) //nolint:errcheck
+	os.WriteFile(extKeyFile, extKey, 0o600)   //nolint:errcheck
 
 	cases := []struct {
 		name     string
@@ -321,6 +334,12 @@ func TestSecretCanary_Headless(t *testing.T) {
 		{name: "wrong password", env: []string{"BTP_USERNAME=" + sim.AdminUser, "BTP_PASSWORD=Canary-wrong-" + w.password},
 			args: []string{"--subaccount", sim.SubReady}, wantCode: 1, want: []string{"password"}},
 		{name: "sso, runtime other", args: []string{"--sso", "--runtime", "other", "--subaccount", sim.SubNoCF}, want: []string{"Open this URL"}},
+		{name: "certificate key", env: certUser, args: []string{"--json", "--show-secret", "--subaccount", sim.SubReady, "--instance", "CANARY_CERT",
+			"--key-type", "certificate", "--validity", "30", "--key-length", "1024"}, want: []string{"with the client certificate", `"keytype": "certificate"`}},
+		{name: "external certificate key", env: certUser, args: []string{"--subaccount", sim.SubReady, "--instance", "CANARY_EXT",
+			"--key-type", "external-certificate", "--cert", extCertFile, "--cert-key", extKeyFile}, want: []string{"keytype:      External Certificate", "Token fetched"}},
+		{name: "certificate key without trusting the token host", env: user, args: []string{"--subaccount", sim.SubReady, "--instance", "CANARY_CERT2",
+			"--key-type", "certificate", "--key-length", "1024"}, want: []string{"cannot verify the TLS certificate of the token server"}},
 		{name: "rate limits and resets", env: user, args: []string{"--json", "--subaccount", sim.SubReady, "--plan", "api", "--roles", "MonitoringDataRead", "--instance", "CANARY_API"},
 			setup: func() {
 				w.sim.Inject(sim.Fault{Kind: sim.FaultConnReset, Match: "cf:GET /v3/jobs/"})
@@ -391,6 +410,18 @@ func TestSecretCanary_Headless(t *testing.T) {
 			}
 		}
 		w.recordHome(t, "call", home)
+	})
+
+	t.Run("a private key in the output is caught (the test of the test)", func(t *testing.T) {
+		b, _ := pem.Decode(extKey)
+		jsonKey, _ := json.Marshal(string(extKey))
+		for _, leak := range [][]byte{extKey, jsonKey, []byte(base64.StdEncoding.EncodeToString(b.Bytes))} {
+			rec := &recordingTB{TB: t}
+			scanForSecrets(rec, "output", leak, w.secrets())
+			if len(rec.errs) == 0 {
+				t.Errorf("the scanner missed a private key (%.30s…)", leak)
+			}
+		}
 	})
 
 	t.Run("interrupted", func(t *testing.T) {

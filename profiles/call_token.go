@@ -69,6 +69,9 @@ func (c *secretCredential) Certificate() bool        { return false }
 // credential picks how profile p authenticates. Certificate profiles get
 // their own Credential here.
 func (m *Manager) credential(p Profile) Credential {
+	if p.IsCertificate() {
+		return &certCredential{m: m, p: p}
+	}
 	return &secretCredential{hc: m.HTTPClient, clientID: p.ClientID, tokenURL: p.TokenURL,
 		secret: func(ctx context.Context) (string, error) { return m.secret(ctx, p) }}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -300,5 +301,29 @@ func TestForget_CertificateProfileRemovesEveryPart(t *testing.T) {
 		if _, err := e.cfg.Keyring.Get(ctx(t), "cpikey", a); !errors.Is(err, keychain.ErrNotFound) {
 			t.Errorf("%s left in the keychain: %v", a, err)
 		}
+	}
+}
+
+func TestCall_CertificateKeyTakesATokenFetchedOverMTLS(t *testing.T) {
+	e := newEnv(t)
+	p, c := e.provisionKey(t, "integration-flow", steps.KeySpec{Type: steps.KeyTypeCertificate, KeyLength: 1024})
+	e.sim.ResetRequests()
+	res, err := e.mgr.Call(ctx(t), profiles.CallRequest{Path: sim.FlowEcho, Body: []byte("<a/>")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.sim.Requests(); !res.OK() || len(got) != 2 || got[0] != "certauth:POST /oauth/token" {
+		t.Fatalf("requests %v, status %v", got, res.Response)
+	}
+	e.sim.ResetRequests()
+	if res, err := e.mgr.Call(ctx(t), profiles.CallRequest{Path: sim.FlowEcho}); err != nil || !res.TokenReused {
+		t.Errorf("second call: %v, reused %v", err, res != nil && res.TokenReused)
+	}
+	if _, err := e.mgr.Call(ctx(t), profiles.CallRequest{Path: sim.FlowEcho, Basic: true}); err == nil || !strings.Contains(err.Error(), "drop --basic") {
+		t.Errorf("--basic with a certificate key: %v", err)
+	}
+	noKey(t, "call result", fmt.Sprintf("%+v", res), c.PrivateKey)
+	if kept(t, p) == "" {
+		t.Error("the token of a certificate key is not kept for the next call")
 	}
 }

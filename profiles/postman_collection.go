@@ -202,6 +202,14 @@ func postmanDescription(p Profile, request string) string {
 		fmt.Fprintf(&b, "3. Set the collection variable `%s` (now `%s`) to your iFlow's address "+
 			"(Monitor > Manage Integration Content > Endpoints).\n", PostmanEndpoint, postmanDefaultEndpoint)
 	}
+	if p.IsCertificate() {
+		fmt.Fprintf(&b, "\nThis is a %s key: there is no client secret. The token request authenticates with the client "+
+			"certificate, which Postman presents once it is set for the token host: Settings > Certificates > Add Certificate, "+
+			"host of %s, CRT file %s, KEY file %s (the files `cpikey export --format postman -o FILE` wrote beside the environment). "+
+			"From a shell: `newman run <collection file> -e <environment file> --ssl-client-cert <certFile> --ssl-client-key <keyFile>`.\n",
+			p.KeyType.Label(), v(PostmanTokenURL), v(PostmanCertFile), v(PostmanKeyFile))
+		return b.String()
+	}
 	b.WriteString("\nFrom a shell: `newman run <collection file> -e <environment file>`.\n\n")
 	fmt.Fprintf(&b, "Prefer Postman's OAuth 2.0 helper? On the collection's Authorization tab choose Type **OAuth 2.0** and fill in: "+
 		"Grant type **Client Credentials**, Access Token URL %s, Client ID %s, Client Secret %s, "+

@@ -103,7 +103,8 @@ func TestExport_PostmanCollection(t *testing.T) {
 			}
 			// Every variable the collection uses is the environment's or
 			// its own: a typo would send an empty value.
-			known := []string{PostmanClientID, PostmanClientSecret, PostmanTokenURL, PostmanBaseURL}
+			known := []string{PostmanClientID, PostmanClientSecret, PostmanTokenURL, PostmanBaseURL,
+				PostmanCertFile} // a certificate key's environment has it instead of the secret
 			for _, d := range c.Variable {
 				if d.Key != PostmanEndpoint && d.Value != "" {
 					t.Errorf("collection variable %s has a value in the export: %q", d.Key, d.Value)

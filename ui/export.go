@@ -107,8 +107,13 @@ func (m *revealModel) writeExport(f exportFormat) tea.Cmd {
 	m.status = ""
 	if c := m.result.Credentials; c.KeyType.IsCertificate() && profiles.EmbedsSecret(f.format) {
 		return func() tea.Msg {
-			_, err := profiles.Exporter{GOOS: goos}.WriteCertFiles(path, p, f.format, c.Certificate, c.PrivateKey, false)
-			return exportedMsg{id: id, path: path, format: f.format, secret: true, err: err}
+			e, err := profiles.Exporter{GOOS: goos}.WriteCertFiles(path, p, f.format, c.Certificate, c.PrivateKey, false)
+			msg := exportedMsg{id: id, path: path, format: f.format, secret: true, err: err}
+			if err == nil && f.also != nil {
+				msg.also = filepath.Join(filepath.Dir(path), f.also.file(p.Key.Name))
+				msg.alsoErr = e.WriteFile(msg.also, p, f.also.format, "", false)
+			}
+			return msg
 		}
 	}
 	return func() tea.Msg {
@@ -148,7 +153,10 @@ func (m *revealModel) exported(msg exportedMsg) {
 	// Postman: the environment and the collection that sends with it.
 	also := filepath.Base(msg.also)
 	held := "it holds the client secret"
-	if !msg.secret {
+	switch {
+	case m.result.Credentials.KeyType.IsCertificate():
+		held = "certificate and key files beside it; add them in Settings > Certificates"
+	case !msg.secret:
 		held = "its clientSecret is empty: fill it in"
 	}
 	switch {

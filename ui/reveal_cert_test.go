@@ -113,3 +113,22 @@ func TestReveal_CertificateExportWritesKeyFilesOnRequest(t *testing.T) {
 		t.Fatalf("status:\n%s", v)
 	}
 }
+
+func TestReveal_CertificatePostmanExportWritesCollectionAndKeyFiles(t *testing.T) {
+	dir := t.TempDir()
+	m := newTestModel(t, func(o *Options) { o.ExportDir = dir })
+	resize(m, 100, 30)
+	m.c.target = testTarget()
+	atReveal(t, m, certResult(100, steps.KeyTypeCertificate))
+	send(m, runes("e"))
+	send(m, send(m, runes("p"))())
+	for _, f := range []string{"CPI_SAMPLE_INSTANCE-key.postman_environment.json", "CPI_SAMPLE_INSTANCE-key.postman_collection.json",
+		"CPI_SAMPLE_INSTANCE-key.cert.pem", "CPI_SAMPLE_INSTANCE-key.key.pem"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s: %v\n%s", f, err, m.View())
+		}
+	}
+	if v := m.View(); !strings.Contains(v, "Settings > Certificates") || strings.Contains(v, testKeyBody) {
+		t.Errorf("status:\n%s", v)
+	}
+}

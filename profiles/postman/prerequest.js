@@ -1,5 +1,6 @@
 // cpikey: get an OAuth 2.0 access token (grant client_credentials) with the
-// environment's clientId, clientSecret and tokenUrl, keep it in collection
+// environment's clientId, clientSecret and tokenUrl (or, for a certificate
+// key, the client certificate Postman presents), keep it in collection
 // variables until a minute before it expires, and send it as
 // "Authorization: Bearer". Runs in the Postman app and in newman alike.
 // A request with an authorization of its own (not "Inherit" or "No Auth")
@@ -13,10 +14,14 @@
     var tokenUrl = pm.variables.get('tokenUrl');
     var clientId = pm.variables.get('clientId');
     var clientSecret = pm.variables.get('clientSecret');
+    // A certificate key's environment names its certificate file instead of
+    // a secret: Postman presents the certificate set for the token host
+    // (Settings > Certificates; newman --ssl-client-cert/--ssl-client-key).
+    var certFile = pm.variables.get('certFile');
     var missing = [];
     if (!tokenUrl) { missing.push('tokenUrl'); }
     if (!clientId) { missing.push('clientId'); }
-    if (!clientSecret) { missing.push('clientSecret'); }
+    if (!clientSecret && !certFile) { missing.push('clientSecret'); }
     if (missing.length > 0) {
         fail('no value for ' + missing.join(', ') + ': select the environment that cpikey export --format postman wrote ' +
             '(an export without the secret in the keychain has an empty clientSecret: fill it in)');
@@ -34,20 +39,26 @@
     }
 
     // SAP's token endpoint (XSUAA): client id and secret as HTTP Basic,
-    // grant_type in a form body.
-    var CryptoJS = require('crypto-js');
-    var basic = CryptoJS.enc.Base64.stringify(CryptoJS.enc.Utf8.parse(clientId + ':' + clientSecret));
+    // grant_type in a form body; with a certificate (mTLS) the client id
+    // goes in the body.
+    var header = [{ key: 'Accept', value: 'application/json' }];
+    var form = [{ key: 'grant_type', value: 'client_credentials' }];
+    if (clientSecret) {
+        var CryptoJS = require('crypto-js');
+        var basic = CryptoJS.enc.Base64.stringify(CryptoJS.enc.Utf8.parse(clientId + ':' + clientSecret));
+        header.unshift({ key: 'Authorization', value: 'Basic ' + basic });
+    } else {
+        form.push({ key: 'client_id', value: clientId });
+    }
     pm.sendRequest({
         url: tokenUrl,
         method: 'POST',
-        header: [
-            { key: 'Authorization', value: 'Basic ' + basic },
-            { key: 'Accept', value: 'application/json' }
-        ],
-        body: { mode: 'urlencoded', urlencoded: [{ key: 'grant_type', value: 'client_credentials' }] }
+        header: header,
+        body: { mode: 'urlencoded', urlencoded: form }
     }, function (err, res) {
         if (err) {
-            fail('the token request to ' + tokenUrl + ' failed: ' + err.message);
+            fail('the token request to ' + tokenUrl + ' failed: ' + err.message +
+                (certFile ? ' (a certificate key: add its certificate and key files for this host in Settings > Certificates)' : ''));
             return;
         }
         var body = {};

@@ -22,13 +22,14 @@ func (m *revealModel) certificateFields(b *strings.Builder, field func(n, name, 
 		subject = info.SubjectDN
 	}
 	field("2", "certificate", subject)
+	// value is inert text from SAP or a styled note of cpikey's own.
 	line := func(name, value string) {
 		v := ansi.Hardwrap(value, max(10, m.w-18), false)
 		b.WriteString(st.Label.Render(fmt.Sprintf("    %-13s", name)) + " " + strings.ReplaceAll(v, "\n", "\n"+strings.Repeat(" ", 18)) + "\n")
 	}
 	line("key type", c.KeyType.Label())
 	if info != nil {
-		line("issuer", info.IssuerDN)
+		line("issuer", inert(info.IssuerDN))
 		until := info.Expiry(time.Now())
 		switch d := info.DaysLeft(time.Now()); {
 		case d < 0:

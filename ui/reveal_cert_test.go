@@ -132,3 +132,15 @@ func TestReveal_CertificatePostmanExportWritesCollectionAndKeyFiles(t *testing.T
 		t.Errorf("status:\n%s", v)
 	}
 }
+
+func TestReveal_CertificateNamesFromSAPAreInert(t *testing.T) {
+	r := certResult(100, steps.KeyTypeCertificate)
+	r.Credentials.CertificateInfo.SubjectDN = "CN=evil\x1b[2J\x1b]52;c;AAAA\a,O=x"
+	r.Credentials.CertificateInfo.IssuerDN = "CN=\u202eACS\u202c CA"
+	m := newTestModel(t)
+	resize(m, 120, 40)
+	atReveal(t, m, r)
+	if v := m.View(); strings.Contains(v, "\x1b[2J") || strings.Contains(v, "\x1b]52") || strings.Contains(v, "\u202e") {
+		t.Fatalf("raw control or bidi characters from the certificate reached the screen:\n%q", v)
+	}
+}

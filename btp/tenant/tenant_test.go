@@ -175,7 +175,10 @@ func TestDo_EachStatusWithItsDiagnosis(t *testing.T) {
 			auth:      func(k key) tenant.Auth { return tenant.Basic(k.ClientID, "wrong") },
 			diagnosis: []string{"401 Unauthorized: the runtime rejected clientid/secret as Basic", "cpikey rotate"}},
 		{name: "a reused token rejected", k: send, facts: tenant.Facts{Plan: itrt.PlanIntegrationFlow}, method: "GET", path: sim.FlowEcho, status: 401, trips: 1,
-			auth:      func(k key) tenant.Auth { return tenant.Bearer(k.token[:len(k.token)-3] + "xyz") },
+			auth: func(k key) tenant.Auth { // a signature that is surely not the token's
+				i := strings.LastIndex(k.token, ".")
+				return tenant.Bearer(k.token[:i+1] + strings.Repeat("A", len(k.token)-i-1))
+			},
 			diagnosis: []string{"401 Unauthorized: the tenant rejected the token", "--fresh-token"}},
 		{name: "a fresh token rejected", k: send, facts: flowFacts, method: "GET", path: sim.FlowEcho, status: 401, trips: 1,
 			auth:      func(k key) tenant.Auth { return tenant.Bearer("not-a-token") },

@@ -134,6 +134,8 @@ func TestExport_Rejects(t *testing.T) {
 	badField.Org = "org\r"
 	badRuntime := fixture()
 	badRuntime.Runtime = "kyma"
+	bidi := fixture() // would reorder the line a shell script shows
+	bidi.Instance.Name = "CPI\u202eSAMPLE"
 	tests := []struct {
 		name, format, secret string
 		p                    Profile
@@ -145,6 +147,7 @@ func TestExport_Rejects(t *testing.T) {
 		{"control char in field", FormatCurl, "", badField, "field org contains a control character"},
 		{"newline in secret", FormatEnv, canary + "\nX=1", fixture(), "secret contains a control character"},
 		{"kyma runtime", FormatTerraform, "", badRuntime, `unsupported runtime "kyma"`},
+		{"bidi control in a name", FormatCurl, "", bidi, "field instance.name contains a control character"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -16,10 +16,13 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/cpikey/cpikey/adapters/keychain"
+	"github.com/cpikey/cpikey/safetext"
 	"github.com/cpikey/cpikey/steps"
 )
 
@@ -213,9 +216,15 @@ func (p Profile) Validate() error {
 	return nil
 }
 
+// hasControl: the profile's values end up in exported shell scripts and
+// files, so anything that changes how text around it reads (controls,
+// newlines, bidi controls that can reorder a shell line) is refused.
 func hasControl(s string) bool {
-	for _, r := range s {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+	if strings.ContainsAny(s, "\n\t") {
+		return true
+	}
+	for _, r := range safetext.Controls(s) {
+		if r != utf8.RuneError { // invalid UTF-8 has its own message where it matters
 			return true
 		}
 	}

@@ -47,25 +47,7 @@ func (s *Server) startCertAuthLocked() error {
 // loopback; its TLS certificate chains to CACertPEM).
 func (s *Server) CertTokenURL() string { return s.certAuth.url }
 
-func (s *Server) certAuthHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key := RequestKey("certauth", r)
-		if f := s.takeFault(key, FaultCF429, FaultHTTPStatus); f != nil {
-			s.writeUAAFault(w, f)
-			return
-		}
-		switch {
-		case r.URL.Path == "/oauth/token" && r.Method == http.MethodPost:
-			s.certToken(w, r)
-		case r.URL.Path == "/oauth/token":
-			s.writeUAAError(w, http.StatusMethodNotAllowed, "method_not_allowed", "Request method '"+r.Method+"' not supported")
-		default:
-			w.Header().Set("Content-Type", "text/html;charset=UTF-8")
-			w.WriteHeader(http.StatusNotFound)
-			w.Write([]byte("<html><body><h1>Whitelabel Error Page</h1><p>There was an unexpected error (type=Not Found, status=404).</p></body></html>")) //nolint:errcheck
-		}
-	})
-}
+func (s *Server) certAuthHandler() http.Handler { return s.tokenHostHandler("certauth", s.certToken) }
 
 // certToken is the client-credentials grant of a certificate key: the
 // client names itself with client_id (form body) and proves it with the

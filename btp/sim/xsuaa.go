@@ -12,16 +12,21 @@ import (
 // The XSUAA token endpoint that it-rt keys' tokenurl points to (it-rt.md §5.1).
 
 // xsuaaHandler serves the it-rt token endpoint.
-func (s *Server) xsuaaHandler() http.Handler {
+func (s *Server) xsuaaHandler() http.Handler { return s.tokenHostHandler("xsuaa", s.xsuaaToken) }
+
+// tokenHostHandler serves an XSUAA token host (the secret one, or the
+// certificate one behind mTLS): POST /oauth/token runs grant, the rest
+// answers as XSUAA's Spring server does.
+func (s *Server) tokenHostHandler(name string, grant func(http.ResponseWriter, *http.Request)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key := RequestKey("xsuaa", r)
+		key := RequestKey(name, r)
 		if f := s.takeFault(key, FaultCF429, FaultHTTPStatus); f != nil {
 			s.writeUAAFault(w, f)
 			return
 		}
 		switch {
 		case r.URL.Path == "/oauth/token" && r.Method == http.MethodPost:
-			s.xsuaaToken(w, r)
+			grant(w, r)
 		case r.URL.Path == "/oauth/token":
 			s.writeUAAError(w, http.StatusMethodNotAllowed, "method_not_allowed", "Request method '"+r.Method+"' not supported")
 		default:

@@ -66,11 +66,8 @@ func (m *entitleModel) update(msg tea.Msg) (tea.Cmd, transition) {
 		return m.work.tick(msg), nil
 	case flowEventsMsg:
 		if m.work.running() {
-			for i := range msg.events {
-				if msg.events[i].Step == steps.StepEntitle {
-					ev := msg.events[i]
-					m.last = &ev
-				}
+			if ev := lastEvent(msg.events, steps.StepEntitle); ev != nil {
+				m.last = ev
 			}
 		}
 		return nil, nil

@@ -197,11 +197,8 @@ func (m *suiteModel) update(msg tea.Msg) (tea.Cmd, transition) {
 		return m.work.tick(msg), nil
 	case flowEventsMsg:
 		if m.stage == suiteRunning && m.work.running() {
-			for i := range msg.events {
-				if msg.events[i].Step == steps.StepSuite {
-					ev := msg.events[i]
-					m.last = &ev
-				}
+			if ev := lastEvent(msg.events, steps.StepSuite); ev != nil {
+				m.last = ev
 			}
 		}
 		return nil, nil

@@ -6,6 +6,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/cpikey/cpikey/steps"
 )
 
 // task is a screen's asynchronous work: at most one request in flight, run
@@ -99,3 +100,15 @@ func (b *screenBase) busy() bool                             { return false }
 func (b *screenBase) typing() bool                           { return false }
 func (b *screenBase) pending() string                        { return "" }
 func (b *screenBase) resume() tea.Cmd                        { return nil }
+
+// lastEvent is the latest progress event of step among events (nil: none),
+// for screens that show how far a step got.
+func lastEvent(events []steps.Event, step steps.Step) *steps.Event {
+	for i := len(events) - 1; i >= 0; i-- {
+		if events[i].Step == step {
+			ev := events[i]
+			return &ev
+		}
+	}
+	return nil
+}

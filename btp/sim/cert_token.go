@@ -95,16 +95,7 @@ func (s *Server) certToken(w http.ResponseWriter, r *http.Request) {
 		badClient("Bad credentials")
 		return
 	}
-	if gt := r.PostForm.Get("grant_type"); gt != "client_credentials" {
-		if gt == "" {
-			s.writeUAAError(w, http.StatusBadRequest, "invalid_request", "Missing grant type")
-			return
-		}
-		s.writeUAAError(w, http.StatusBadRequest, "unsupported_grant_type", "Unsupported grant type: "+gt)
-		return
-	}
-	if params := inst.params(now); params["grant-types"] != nil && !contains(mustStrings(params["grant-types"]), "client_credentials") {
-		badClient("Unauthorized grant type: client_credentials")
+	if !s.clientCredentialsGrantLocked(w, r, inst, now, badClient) {
 		return
 	}
 	s.writeClientTokenLocked(w, inst, id, s.CertTokenURL()+"/oauth/token", now)

@@ -94,20 +94,29 @@ func (s *Server) xsuaaToken(w http.ResponseWriter, r *http.Request) {
 		badClient("Bad credentials")
 		return
 	}
-	if gt := r.PostForm.Get("grant_type"); gt != "client_credentials" {
-		if gt == "" {
-			s.writeUAAError(w, http.StatusBadRequest, "invalid_request", "Missing grant type")
-			return
-		}
-		s.writeUAAError(w, http.StatusBadRequest, "unsupported_grant_type", "Unsupported grant type: "+gt)
-		return
-	}
-	params := inst.params(now)
-	if params["grant-types"] != nil && !contains(mustStrings(params["grant-types"]), "client_credentials") {
-		badClient("Unauthorized grant type: client_credentials")
+	if !s.clientCredentialsGrantLocked(w, r, inst, now, badClient) {
 		return
 	}
 	s.writeClientTokenLocked(w, inst, id, s.TokenBaseURL()+"/oauth/token", now)
+}
+
+// clientCredentialsGrantLocked answers XSUAA's errors when the request is not
+// a client-credentials grant or the instance does not allow one, and
+// reports whether the grant may go on. Callers hold s.mu.
+func (s *Server) clientCredentialsGrantLocked(w http.ResponseWriter, r *http.Request, inst *Instance, now time.Time, badClient func(string)) bool {
+	if gt := r.PostForm.Get("grant_type"); gt != "client_credentials" {
+		if gt == "" {
+			s.writeUAAError(w, http.StatusBadRequest, "invalid_request", "Missing grant type")
+			return false
+		}
+		s.writeUAAError(w, http.StatusBadRequest, "unsupported_grant_type", "Unsupported grant type: "+gt)
+		return false
+	}
+	if params := inst.params(now); params["grant-types"] != nil && !contains(mustStrings(params["grant-types"]), "client_credentials") {
+		badClient("Unauthorized grant type: client_credentials")
+		return false
+	}
+	return true
 }
 
 // writeClientTokenLocked answers a client-credentials grant of a key of

@@ -113,6 +113,23 @@ func (s *Store) Swap(name, oldKeyID string, p Profile) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
+	p.Roles = slices.Clone(p.Roles)
+	return s.update(func(all []Profile) ([]Profile, error) {
+		i := index(all, name)
+		if i < 0 {
+			return nil, &ChangedError{Name: name}
+		}
+		if all[i].Key.ID != oldKeyID {
+			return nil, &ChangedError{Name: name, Now: all[i].Key.Name}
+		}
+		all[i] = p
+		return all, nil
+	})
+}
+
+// update reads the profiles, changes them and writes them back, all under
+// the cross-process lock; an error from change leaves the file as it was.
+func (s *Store) update(change func([]Profile) ([]Profile, error)) error {
 	unlock, err := s.lock()
 	if err != nil {
 		return err
@@ -122,15 +139,9 @@ func (s *Store) Swap(name, oldKeyID string, p Profile) error {
 	if err != nil {
 		return err
 	}
-	i := index(all, name)
-	if i < 0 {
-		return &ChangedError{Name: name}
+	if all, err = change(all); err != nil {
+		return err
 	}
-	if all[i].Key.ID != oldKeyID {
-		return &ChangedError{Name: name, Now: all[i].Key.Name}
-	}
-	p.Roles = slices.Clone(p.Roles)
-	all[i] = p
 	return s.write(all)
 }
 
@@ -159,22 +170,14 @@ func (s *Store) Save(p Profile) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	unlock, err := s.lock()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	all, err := s.read()
-	if err != nil {
-		return err
-	}
 	p.Roles = slices.Clone(p.Roles)
-	if i := index(all, p.Name); i >= 0 {
-		all[i] = p
-	} else {
-		all = append(all, p)
-	}
-	return s.write(all)
+	return s.update(func(all []Profile) ([]Profile, error) {
+		if i := index(all, p.Name); i >= 0 {
+			all[i] = p
+			return all, nil
+		}
+		return append(all, p), nil
+	})
 }
 
 // Load returns the profile called name.
@@ -201,20 +204,13 @@ func (s *Store) List() ([]Profile, error) {
 // Delete removes the profile called name (not its keychain entry: the
 // caller deletes that with p.KeychainService/p.KeychainAccount).
 func (s *Store) Delete(name string) error {
-	unlock, err := s.lock()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	all, err := s.read()
-	if err != nil {
-		return err
-	}
-	i := index(all, name)
-	if i < 0 {
-		return &NotFoundError{Name: name, Known: names(all)}
-	}
-	return s.write(slices.Delete(all, i, i+1))
+	return s.update(func(all []Profile) ([]Profile, error) {
+		i := index(all, name)
+		if i < 0 {
+			return nil, &NotFoundError{Name: name, Known: names(all)}
+		}
+		return slices.Delete(all, i, i+1), nil
+	})
 }
 
 // Resolve finds the profile a command means: the one called name, or for
